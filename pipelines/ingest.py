@@ -1,0 +1,70 @@
+"""Write one validated day into raw.* and quality.*, replacing that day atomically."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from .extracts import FILES, LoadedFile, load_day
+from .sessions import TradingCalendar
+
+
+def day_folder(root: Path, day: dt.date) -> Path:
+    return root / day.isoformat()
+
+
+def write_day(con: duckdb.DuckDBPyConnection, day: dt.date, files: dict[str, LoadedFile]) -> None:
+    """Delete-then-insert the day in one transaction: a crash leaves the previous state."""
+    loads = pl.DataFrame(
+        {
+            "as_of_date": [day] * len(files),
+            "file": [f.path.name for f in files.values()],
+            "format": [f.encoding for f in files.values()],
+            "rows_read": [f.rows_read for f in files.values()],
+            "rows_loaded": [f.good.height for f in files.values()],
+            "rows_rejected": [f.rejects.height for f in files.values()],
+        }
+    )
+    rejects = pl.concat([f.rejects for f in files.values()]).with_columns(
+        pl.lit(day).alias("as_of_date")
+    )
+    con.execute("begin")
+    try:
+        for name in FILES:
+            con.execute(f"delete from raw.{name} where as_of_date = $day", {"day": day})
+            frame = files[name].good.with_columns(pl.lit(day).alias("as_of_date"))  # noqa: F841
+            con.execute(f"insert into raw.{name} by name select * from frame")
+        con.execute("delete from quality.rejects where as_of_date = $day", {"day": day})
+        con.execute("insert into quality.rejects by name select * from rejects")
+        con.execute("delete from quality.loads where as_of_date = $day", {"day": day})
+        con.execute("insert into quality.loads by name select *, now() as loaded_at from loads")
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
+def ingest_day(con: duckdb.DuckDBPyConnection, root: Path, day: dt.date,
+               calendar: TradingCalendar) -> dict[str, LoadedFile]:
+    """Validate the folder of a session and load it; nothing is written on a file error."""
+    calendar.check(day)
+    files = load_day(day_folder(root, day), day)
+    write_day(con, day, files)
+    return files
+
+
+def session_folders(root: Path, calendar: TradingCalendar) -> list[dt.date]:
+    """Day folders under root (folders starting with '_' or '.' are not days)."""
+    days = []
+    for p in sorted(root.iterdir()):
+        if not p.is_dir() or p.name[0] in "_.":
+            continue
+        try:
+            day = dt.date.fromisoformat(p.name)
+        except ValueError:
+            raise ValueError(f"{p}: folder name is not a date YYYY-MM-DD") from None
+        days.append(calendar.check(day))
+    return days

@@ -1,0 +1,38 @@
+"""Resources: where the extracts are and which DuckDB file is the warehouse."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from .config import IndicatorConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_WAREHOUSE = ROOT / "data" / "warehouse.duckdb"
+DEFAULT_EXTRACTS = ROOT / "data" / "extracts"
+
+
+class ExtractsResource(dg.ConfigurableResource):
+    """The root folder holding one sub-folder of extracts per session."""
+
+    root: str
+
+    @property
+    def path(self) -> Path:
+        return Path(self.root)
+
+
+def default_resources(warehouse: str | Path | None = None, extracts: str | Path | None = None,
+                      indicators: IndicatorConfig | None = None) -> dict:
+    """Resources for a run: explicit paths, else CRM_WAREHOUSE / CRM_EXTRACTS, else data/."""
+    warehouse = warehouse or os.environ.get("CRM_WAREHOUSE", DEFAULT_WAREHOUSE)
+    extracts = extracts or os.environ.get("CRM_EXTRACTS", DEFAULT_EXTRACTS)
+    Path(warehouse).parent.mkdir(parents=True, exist_ok=True)
+    return {
+        "duckdb": DuckDBResource(database=str(warehouse)),
+        "extracts": ExtractsResource(root=str(extracts)),
+        "indicators": indicators or IndicatorConfig(),
+    }

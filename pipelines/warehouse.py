@@ -1,0 +1,80 @@
+"""The DuckDB warehouse: schema, SQL models from sql/, and all-or-nothing day writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from .sessions import TradingCalendar
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+_PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
+
+# Mart tables rebuilt by a model of the same name in sql/marts/, in dependency order.
+MARTS = ("client_daily", "client_indicators", "security_trapped", "branch_daily")
+
+
+def sql_text(name: str) -> str:
+    """SQL of one model, e.g. 'marts/client_daily'."""
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def run_sql(con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, object]):
+    """Execute with the named parameters the statement uses (DuckDB rejects unused ones)."""
+    used = dict.fromkeys(_PARAM.findall(sql))
+    missing = [p for p in used if p not in params]
+    if missing:
+        raise KeyError(f"SQL parameters without a value: {missing}")
+    return con.execute(sql, {p: params[p] for p in used})
+
+
+@contextmanager
+def connect(path: Path | str, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A short-lived connection: DuckDB allows one writing process per file."""
+    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection, calendar: TradingCalendar) -> None:
+    """Create tables, load the session calendar, (re)define staging/intermediate macros."""
+    for ddl in sorted((SQL_DIR / "schema").glob("*.sql")):
+        con.execute(ddl.read_text(encoding="utf-8"))
+    sessions = calendar.sessions
+    rows = [
+        (d, i, sessions[i - 1] if i else None, sessions[i + 1] if i + 1 < len(sessions) else None)
+        for i, d in enumerate(sessions)
+    ]
+    con.execute("begin")
+    con.execute("delete from ref.sessions")
+    con.executemany("insert into ref.sessions values (?, ?, ?, ?)", rows)
+    con.execute("commit")
+    for layer in ("staging", "intermediate"):
+        for f in sorted((SQL_DIR / layer).glob("*.sql")):
+            con.execute(f.read_text(encoding="utf-8"))
+
+
+def rebuild_mart(con: duckdb.DuckDBPyConnection, mart: str, start: dt.date, end: dt.date,
+                 params: Mapping[str, object]) -> int:
+    """Replace mart rows of [start, end] by the model's output, in one transaction."""
+    select = sql_text(f"marts/{mart}")
+    bound = {**params, "start": start, "end": end}
+    con.execute("begin")
+    try:
+        con.execute(f"delete from mart.{mart} where as_of_date between $start and $end",
+                    {"start": start, "end": end})
+        run_sql(con, f"insert into mart.{mart} by name {select}", bound)
+        n = con.execute(f"select count(*) from mart.{mart} where as_of_date between $start and $end",
+                        {"start": start, "end": end}).fetchone()[0]
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return n

@@ -1,0 +1,54 @@
+-- Typed extracts, one table per file, each row stamped with its folder's session.
+create schema if not exists raw;
+create schema if not exists quality;
+create schema if not exists ref;
+create schema if not exists mart;
+
+create table if not exists ref.sessions (
+    session_date date primary key,
+    session_idx integer not null,
+    prev_session date,
+    next_session date
+);
+
+create table if not exists raw.clients (
+    as_of_date date not null, client_id varchar not null, client_name varchar,
+    id_number varchar, phone varchar, gender varchar, birth_date date, open_date date,
+    close_date date, broker_id varchar, risk_level varchar, channel varchar, city varchar
+);
+create table if not exists raw.brokers (
+    as_of_date date not null, broker_id varchar not null, broker_name varchar,
+    team_id varchar, team_name varchar, branch_id varchar, branch_name varchar, hire_date date
+);
+create table if not exists raw.trades (
+    as_of_date date not null, trade_id varchar not null, client_id varchar not null,
+    trade_date date, trade_time time, market varchar, security_code varchar, side varchar,
+    quantity bigint, price double, amount double, commission double, exchange_fee double,
+    stamp_tax double, transfer_fee double, channel varchar
+);
+create table if not exists raw.positions (
+    as_of_date date not null, client_id varchar not null, market varchar,
+    security_code varchar, quantity bigint, cost_amount double
+);
+create table if not exists raw.cash (
+    as_of_date date not null, client_id varchar not null, cash_balance double,
+    deposit_amount double, withdraw_amount double
+);
+create table if not exists raw.quotes (
+    as_of_date date not null, market varchar, security_code varchar,
+    security_name varchar, close double, prev_close double
+);
+create table if not exists raw.market (
+    as_of_date date not null, market varchar, turnover_amount double
+);
+
+-- Rows kept out of raw.*, with why; row_number is the 1-based data row (header excluded).
+create table if not exists quality.rejects (
+    as_of_date date not null, file varchar, row_number bigint, column_name varchar,
+    reason varchar, raw_row varchar
+);
+-- One row per file and day: what was read, loaded and rejected.
+create table if not exists quality.loads (
+    as_of_date date not null, file varchar, format varchar, rows_read bigint,
+    rows_loaded bigint, rows_rejected bigint, loaded_at timestamp
+);

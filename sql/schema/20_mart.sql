@@ -1,0 +1,31 @@
+-- The tables of docs/indicators.md, with exactly the spec's column names.
+create table if not exists mart.client_daily (
+    as_of_date date not null, client_id varchar not null,
+    market_value double, cost_amount double, cash_balance double, total_assets double,
+    net_inflow double, trade_count bigint, trade_amount double, commission double,
+    exchange_fee double, net_commission double, interest_income double, revenue double,
+    daily_pnl double
+);
+create table if not exists mart.client_indicators (
+    as_of_date date not null, client_id varchar not null,
+    present_days bigint, avg_assets double, trade_amount_w double, turnover_rate double,
+    turnover_rate_annual double, turnover_band varchar, active_days bigint, activity double,
+    net_commission_w double, interest_income_w double, revenue_w double, profitability double,
+    value_share double, pnl_w double, pnl_rate double, unrealized_pnl double, cash_ratio double,
+    concentration double, trapped_ratio double, trapped_depth double, trapped_level varchar,
+    is_trapped boolean, days_since_last_trade bigint, is_effective boolean, is_dormant boolean,
+    churn_event boolean, wealth_tier varchar, tenure_days bigint,
+    segment varchar, churn_risk double
+);
+create table if not exists mart.security_trapped (
+    as_of_date date not null, market varchar not null, security_code varchar not null,
+    holders bigint, trapped_holders bigint, trapped_cost double, trapped_loss double,
+    avg_loss double, light_holders bigint, medium_holders bigint, deep_holders bigint
+);
+create table if not exists mart.branch_daily (
+    as_of_date date not null, clients bigint, new_clients bigint, closed_clients bigint,
+    effective_clients bigint, active_clients bigint, total_assets double, cash_balance double,
+    market_value double, net_inflow double, trade_count bigint, trade_amount double,
+    commission double, net_commission double, interest_income double, revenue double,
+    commission_rate double, market_turnover double, market_share double
+);

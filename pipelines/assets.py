@@ -100,4 +100,21 @@ branch_daily = _mart(
     description="The branch's day: clients, AUM, flows, revenue, market share (spec 3).",
 )
 
-ASSETS = [raw_extracts, client_daily, client_indicators, security_trapped, branch_daily]
+branch_period = _mart(
+    "branch_period",
+    deps=[dg.AssetKey(["mart", "branch_daily"]), dg.AssetKey(["mart", "client_indicators"])],
+    description="Week / month / quarter / half / year to date with changes vs the previous period (spec 3).",
+)
+broker_ranking = _mart(
+    "broker_ranking",
+    deps=[dg.AssetKey(["mart", "client_indicators"]), RAW_KEYS["clients"]],
+    description="Brokers ranked by revenue per period, with the previous period's rank (spec 4).",
+)
+team_ranking = _mart(
+    "team_ranking",
+    deps=[dg.AssetKey(["mart", "client_indicators"]), RAW_KEYS["clients"], RAW_KEYS["brokers"]],
+    description="Brokerage teams ranked by revenue per period, with the previous period's rank (spec 4).",
+)
+
+ASSETS = [raw_extracts, client_daily, client_indicators, security_trapped, branch_daily,
+          branch_period, broker_ranking, team_ranking]

@@ -84,6 +84,21 @@ def run(
 
 
 @app.command()
+def report(
+    warehouse: Path = typer.Option(Path("data/warehouse.duckdb"), help="DuckDB file"),
+    date: str = typer.Option(..., "--date", help="session to report (YYYY-MM-DD)"),
+    out: Path = typer.Option(Path("data/reports"), help="folder for the HTML files"),
+) -> None:
+    """Write the self-contained HTML report of one session and the index of all reports."""
+    from reports.render import render_report
+
+    t0 = time.perf_counter()
+    path = render_report(warehouse, dt.date.fromisoformat(date), out)
+    console.print(f"report rendered in {time.perf_counter() - t0:.2f}s")
+    print(path)
+
+
+@app.command()
 def demo(
     out: Path = typer.Option(Path("data/demo"), help="folder for extracts, warehouse, report"),
     clients: int = typer.Option(5000),

@@ -16,7 +16,16 @@ SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 # Mart tables rebuilt by a model of the same name in sql/marts/, in dependency order.
-MARTS = ("client_daily", "client_indicators", "security_trapped", "branch_daily")
+DAILY_MARTS = ("client_daily", "client_indicators", "security_trapped", "branch_daily")
+PERIOD_MARTS = ("branch_period", "broker_ranking", "team_ranking")
+MARTS = DAILY_MARTS + PERIOD_MARTS
+# Rows a run over [$start, $end] replaces: its sessions, or the calendar periods touching them.
+_DELETE = {
+    **{m: f"delete from mart.{m} where as_of_date between $start and $end" for m in DAILY_MARTS},
+    **{m: f"""delete from mart.{m} where (period_type, period_start) in (
+              select period_type, period_start from stg_session_periods()
+              where session_date between $start and $end)""" for m in PERIOD_MARTS},
+}
 
 
 def sql_text(name: str) -> str:
@@ -63,16 +72,13 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, calendar: TradingCalendar) -> 
 
 def rebuild_mart(con: duckdb.DuckDBPyConnection, mart: str, start: dt.date, end: dt.date,
                  params: Mapping[str, object]) -> int:
-    """Replace mart rows of [start, end] by the model's output, in one transaction."""
+    """Replace the mart rows of [start, end] by the model's output, in one transaction."""
     select = sql_text(f"marts/{mart}")
     bound = {**params, "start": start, "end": end}
     con.execute("begin")
     try:
-        con.execute(f"delete from mart.{mart} where as_of_date between $start and $end",
-                    {"start": start, "end": end})
-        run_sql(con, f"insert into mart.{mart} by name {select}", bound)
-        n = con.execute(f"select count(*) from mart.{mart} where as_of_date between $start and $end",
-                        {"start": start, "end": end}).fetchone()[0]
+        run_sql(con, _DELETE[mart], bound)
+        n = run_sql(con, f"insert into mart.{mart} by name {select}", bound).fetchone()[0]
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

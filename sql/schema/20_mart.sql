@@ -29,3 +29,55 @@ create table if not exists mart.branch_daily (
     commission double, net_commission double, interest_income double, revenue double,
     commission_rate double, market_turnover double, market_share double
 );
+-- Calendar periods to date (period_end = last session included), *_chg vs the previous period.
+create table if not exists mart.branch_period (
+    period_type varchar not null, period_start date not null, period_end date, sessions bigint,
+    clients bigint,
+    new_clients bigint,
+    closed_clients bigint,
+    effective_clients bigint,
+    active_clients bigint,
+    total_assets double,
+    avg_total_assets double,
+    net_inflow double,
+    trade_count bigint,
+    trade_amount double,
+    commission double,
+    net_commission double,
+    interest_income double,
+    revenue double,
+    commission_rate double,
+    market_turnover double,
+    market_share double,
+    clients_chg double,
+    new_clients_chg double,
+    closed_clients_chg double,
+    effective_clients_chg double,
+    active_clients_chg double,
+    total_assets_chg double,
+    avg_total_assets_chg double,
+    net_inflow_chg double,
+    trade_count_chg double,
+    trade_amount_chg double,
+    commission_chg double,
+    net_commission_chg double,
+    interest_income_chg double,
+    revenue_chg double,
+    commission_rate_chg double,
+    market_turnover_chg double,
+    market_share_chg double
+);
+create table if not exists mart.broker_ranking (
+    period_type varchar not null, period_start date not null, broker_id varchar not null,
+    clients bigint, effective_clients bigint, total_assets double, net_inflow double,
+    trade_amount double, net_commission double, revenue double, new_clients bigint,
+    active_ratio double, churned_clients bigint, avg_profitability double,
+    rank bigint, prev_rank bigint
+);
+create table if not exists mart.team_ranking (
+    period_type varchar not null, period_start date not null, team_id varchar not null,
+    clients bigint, effective_clients bigint, total_assets double, net_inflow double,
+    trade_amount double, net_commission double, revenue double, new_clients bigint,
+    active_ratio double, churned_clients bigint, avg_profitability double,
+    rank bigint, prev_rank bigint
+);

@@ -1,0 +1,96 @@
+-- mart.branch_period: week / month / quarter / half / year to date, for the periods
+-- touching $start .. $end, each running to its last loaded session up to $end, with
+-- *_chg = this / previous period of the same type - 1.
+with
+
+touched as (
+    select distinct period_type, period_start, prev_period_start
+    from stg_session_periods()
+    where session_date between $start and $end
+),
+
+days as (
+    select t.period_type, t.period_start, t.prev_period_start, b.*
+    from touched as t
+    inner join stg_session_periods() as p
+        on p.period_type = t.period_type and p.period_start = t.period_start
+    inner join mart.branch_daily as b on b.as_of_date = p.session_date
+    where b.as_of_date <= $end
+),
+
+active as (
+    select period_type, period_start, count(distinct client_id) filter (where traded) as active_clients
+    from int_client_period($start, $end)
+    group by all
+),
+
+current as (
+    select
+        d.period_type,
+        d.period_start,
+        any_value(d.prev_period_start) as prev_period_start,
+        max(d.as_of_date) as period_end,
+        count(*) as sessions,
+        sum(d.new_clients) as new_clients,
+        sum(d.closed_clients) as closed_clients,
+        sum(d.net_inflow) as net_inflow,
+        sum(d.trade_count) as trade_count,
+        sum(d.trade_amount) as trade_amount,
+        sum(d.commission) as commission,
+        sum(d.net_commission) as net_commission,
+        sum(d.interest_income) as interest_income,
+        sum(d.revenue) as revenue,
+        sum(d.market_turnover) as market_turnover,
+        arg_max(d.clients, d.as_of_date) as clients,
+        arg_max(d.effective_clients, d.as_of_date) as effective_clients,
+        arg_max(d.total_assets, d.as_of_date) as total_assets,
+        avg(d.total_assets) as avg_total_assets,
+        any_value(a.active_clients) as active_clients,
+        sum(d.commission) / nullif(sum(d.trade_amount), 0) as commission_rate,
+        sum(d.trade_amount) / nullif(2 * sum(d.market_turnover), 0) as market_share
+    from days as d
+    left join active as a on a.period_type = d.period_type and a.period_start = d.period_start
+    group by d.period_type, d.period_start
+),
+
+-- previous periods: recomputed here when touched, else as stored
+previous as (
+    select * exclude (prev_period_start) from current
+    union all by name
+    select columns(c -> c not like '%\_chg' escape '\')
+    from mart.branch_period as b
+    where not exists (
+        select 1 from current as c
+        where c.period_type = b.period_type and c.period_start = b.period_start
+    )
+),
+
+final as (
+    select
+        c.period_type, c.period_start, c.period_end, c.sessions,
+        c.clients, c.new_clients, c.closed_clients, c.effective_clients, c.active_clients,
+        c.total_assets, c.avg_total_assets, c.net_inflow, c.trade_count, c.trade_amount,
+        c.commission, c.net_commission, c.interest_income, c.revenue, c.commission_rate,
+        c.market_turnover, c.market_share,
+        c.clients / nullif(p.clients, 0) - 1 as clients_chg,
+        c.new_clients / nullif(p.new_clients, 0) - 1 as new_clients_chg,
+        c.closed_clients / nullif(p.closed_clients, 0) - 1 as closed_clients_chg,
+        c.effective_clients / nullif(p.effective_clients, 0) - 1 as effective_clients_chg,
+        c.active_clients / nullif(p.active_clients, 0) - 1 as active_clients_chg,
+        c.total_assets / nullif(p.total_assets, 0) - 1 as total_assets_chg,
+        c.avg_total_assets / nullif(p.avg_total_assets, 0) - 1 as avg_total_assets_chg,
+        c.net_inflow / nullif(p.net_inflow, 0) - 1 as net_inflow_chg,
+        c.trade_count / nullif(p.trade_count, 0) - 1 as trade_count_chg,
+        c.trade_amount / nullif(p.trade_amount, 0) - 1 as trade_amount_chg,
+        c.commission / nullif(p.commission, 0) - 1 as commission_chg,
+        c.net_commission / nullif(p.net_commission, 0) - 1 as net_commission_chg,
+        c.interest_income / nullif(p.interest_income, 0) - 1 as interest_income_chg,
+        c.revenue / nullif(p.revenue, 0) - 1 as revenue_chg,
+        c.commission_rate / nullif(p.commission_rate, 0) - 1 as commission_rate_chg,
+        c.market_turnover / nullif(p.market_turnover, 0) - 1 as market_turnover_chg,
+        c.market_share / nullif(p.market_share, 0) - 1 as market_share_chg
+    from current as c
+    left join previous as p on p.period_type = c.period_type and p.period_start = c.prev_period_start
+)
+
+select * from final

@@ -8,6 +8,7 @@ processes its sessions in order, in chunks; each chunk is one DuckDB transaction
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from .checks import MART_CHECKS, RAW_CHECKS
 from .config import IndicatorConfig
 from .extracts import FILES
 from .ingest import ingest_day
@@ -32,19 +33,21 @@ def _prev(key: dg.AssetKey, sessions_back: int) -> dg.AssetDep:
                      group_name="raw", kinds={"duckdb"})
         for name, key in RAW_KEYS.items()
     ],
+    check_specs=[c.spec(RAW_KEYS[f]) for f, checks in RAW_CHECKS.items() for c in checks],
     partitions_def=session_partitions,
     backfill_policy=SINGLE_RUN,
     pool=POOL,
     name="raw_extracts",
 )
 def raw_extracts(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
-                 extracts: ExtractsResource):
+                 extracts: ExtractsResource, indicators: IndicatorConfig):
     """Load each session's seven files in one transaction; bad rows go to quality.rejects."""
     cal = trading_calendar()
+    days = range_sessions(context)
     totals = {name: [0, 0] for name in FILES}
     with duckdb.get_connection() as con:
         ensure_schema(con, cal)
-        for day in range_sessions(context):
+        for day in days:
             files = ingest_day(con, extracts.path, day, cal)
             for name, f in files.items():
                 totals[name][0] += f.good.height
@@ -52,19 +55,25 @@ def raw_extracts(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
             context.log.info(f"{day}: loaded " + ", ".join(
                 f"{n} {f.good.height}" + (f" (-{f.rejects.height})" if f.rejects.height else "")
                 for n, f in files.items()))
+        params = {**indicators.params(), "start": days[0], "end": days[-1]}
+        results = [c.evaluate(con, RAW_KEYS[f], params) for f, checks in RAW_CHECKS.items() for c in checks]
     for name, (loaded, rejected) in totals.items():
         yield dg.MaterializeResult(asset_key=RAW_KEYS[name],
                                    metadata={"rows_loaded": loaded, "rows_rejected": rejected})
+    yield from results
 
 
 def _mart(name: str, deps: list, description: str, group: str = "marts"):
     """An asset that rebuilds mart.<name> from sql/marts/<name>.sql over its sessions."""
 
-    @dg.asset(name=name, key_prefix="mart", deps=deps, partitions_def=session_partitions,
+    key = dg.AssetKey(["mart", name])
+    checks = MART_CHECKS.get(name, [])
+
+    @dg.asset(key=key, deps=deps, partitions_def=session_partitions,
               backfill_policy=SINGLE_RUN, pool=POOL, group_name=group, kinds={"duckdb"},
-              description=description)
+              description=description, check_specs=[c.spec(key) for c in checks])
     def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
-               indicators: IndicatorConfig) -> dg.MaterializeResult:
+               indicators: IndicatorConfig):
         days = range_sessions(context)
         rows = 0
         with duckdb.get_connection() as con:
@@ -72,7 +81,10 @@ def _mart(name: str, deps: list, description: str, group: str = "marts"):
             for i in range(0, len(days), CHUNK_SESSIONS):
                 chunk = days[i:i + CHUNK_SESSIONS]
                 rows += rebuild_mart(con, name, chunk[0], chunk[-1], indicators.params())
-        return dg.MaterializeResult(metadata={"rows": rows, "sessions": len(days)})
+            params = {**indicators.params(), "start": days[0], "end": days[-1]}
+            results = [c.evaluate(con, key, params) for c in checks]
+        yield dg.MaterializeResult(metadata={"rows": rows, "sessions": len(days)})
+        yield from results
 
     return _asset
 

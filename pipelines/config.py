@@ -25,6 +25,8 @@ class IndicatorConfig(dg.ConfigurableResource):
     turnover_low: float = Field(2.0, description="annual turnover under which the band is low")
     churn_asset_share: float = Field(0.2, description="churn: assets below this share of the 60-session peak")
     churn_outflow_share: float = Field(0.5, description="churn: net transfers out at least this share of the peak")
+    max_reject_share: float = Field(
+        0.5, description="a file with more rejected rows than this share fails its day (the file is wrong, not some rows)")
 
     def params(self) -> dict[str, float | int]:
         return self.model_dump()

@@ -15,7 +15,7 @@ from .ingest import ingest_day
 from .partitions import range_sessions, session_partitions
 from .resources import ExtractsResource
 from .sessions import trading_calendar
-from .warehouse import ensure_schema, rebuild_mart
+from .warehouse import ensure_schema, rebuild_mart, rebuild_quality
 
 POOL = "duckdb"  # one writer at a time: DuckDB locks the file per process
 CHUNK_SESSIONS = 20
@@ -75,15 +75,22 @@ def _mart(name: str, deps: list, description: str, group: str = "marts"):
     def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
                indicators: IndicatorConfig):
         days = range_sessions(context)
-        rows = 0
+        rows = warnings = 0
         with duckdb.get_connection() as con:
             ensure_schema(con, trading_calendar())
             for i in range(0, len(days), CHUNK_SESSIONS):
                 chunk = days[i:i + CHUNK_SESSIONS]
                 rows += rebuild_mart(con, name, chunk[0], chunk[-1], indicators.params())
+                if name == "client_daily":  # it values positions: record the stale quotes
+                    warnings += rebuild_quality(con, chunk[0], chunk[-1], indicators.params())
             params = {**indicators.params(), "start": days[0], "end": days[-1]}
             results = [c.evaluate(con, key, params) for c in checks]
-        yield dg.MaterializeResult(metadata={"rows": rows, "sessions": len(days)})
+        metadata = {"rows": rows, "sessions": len(days)}
+        if name == "client_daily":
+            metadata["stale_quote_warnings"] = warnings
+            if warnings:
+                context.log.warning(f"{warnings} held securities valued at an earlier close (quality.warnings)")
+        yield dg.MaterializeResult(metadata=metadata)
         yield from results
 
     return _asset

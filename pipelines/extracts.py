@@ -137,7 +137,9 @@ def read_text_frame(path: Path) -> tuple[pl.DataFrame, str]:
     except Exception as exc:  # noqa: BLE001
         raise ExtractFileError(path, f"unreadable CSV: {exc}") from exc
     df = df.rename({c: c.strip() for c in df.columns})
-    return df.with_columns(pl.col(pl.String).str.strip_chars()), encoding
+    # "" and "  " are empty cells, whether the exporter quoted them or not
+    stripped = pl.col(pl.String).str.strip_chars()
+    return df.with_columns(pl.when(stripped == "").then(None).otherwise(stripped).name.keep()), encoding
 
 
 def _parsed(col: str, kind: str) -> pl.Expr:

@@ -15,17 +15,17 @@ from .sessions import TradingCalendar
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
-# Mart tables rebuilt by a model of the same name in sql/marts/, in dependency order.
+# Tables rebuilt by the model of the same name: mart.<name> from sql/marts/<name>.sql.
 DAILY_MARTS = ("client_daily", "client_indicators", "security_trapped", "branch_daily")
 PERIOD_MARTS = ("branch_period", "broker_ranking", "team_ranking")
 MARTS = DAILY_MARTS + PERIOD_MARTS
-# Rows a run over [$start, $end] replaces: its sessions, or the calendar periods touching them.
-_DELETE = {
-    **{m: f"delete from mart.{m} where as_of_date between $start and $end" for m in DAILY_MARTS},
-    **{m: f"""delete from mart.{m} where (period_type, period_start) in (
-              select period_type, period_start from stg_session_periods()
-              where session_date between $start and $end)""" for m in PERIOD_MARTS},
-}
+# Other models: table -> SQL file, all keyed by as_of_date.
+QUALITY_MODELS = {"quality.warnings": "quality/stale_quotes"}
+
+_BY_DAY = "delete from {table} where as_of_date between $start and $end"
+_BY_PERIOD = """delete from {table} where (period_type, period_start) in (
+    select period_type, period_start from stg_session_periods()
+    where session_date between $start and $end)"""
 
 
 def sql_text(name: str) -> str:
@@ -72,13 +72,26 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, calendar: TradingCalendar) -> 
 
 def rebuild_mart(con: duckdb.DuckDBPyConnection, mart: str, start: dt.date, end: dt.date,
                  params: Mapping[str, object]) -> int:
-    """Replace the mart rows of [start, end] by the model's output, in one transaction."""
-    select = sql_text(f"marts/{mart}")
+    """Replace the rows of mart.<mart> for [start, end] (days, or periods touching them)."""
+    delete = _BY_PERIOD if mart in PERIOD_MARTS else _BY_DAY
+    return replace_rows(con, f"mart.{mart}", f"marts/{mart}", delete, start, end, params)
+
+
+def rebuild_quality(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date,
+                    params: Mapping[str, object]) -> int:
+    """Recompute the data warnings of [start, end]."""
+    return sum(replace_rows(con, table, model, _BY_DAY, start, end, params)
+               for table, model in QUALITY_MODELS.items())
+
+
+def replace_rows(con: duckdb.DuckDBPyConnection, table: str, model: str, delete: str,
+                 start: dt.date, end: dt.date, params: Mapping[str, object]) -> int:
+    """Delete the range's rows and insert the model's output, in one transaction."""
     bound = {**params, "start": start, "end": end}
     con.execute("begin")
     try:
-        run_sql(con, _DELETE[mart], bound)
-        n = run_sql(con, f"insert into mart.{mart} by name {select}", bound).fetchone()[0]
+        run_sql(con, delete.format(table=table), bound)
+        n = run_sql(con, f"insert into {table} by name {sql_text(model)}", bound).fetchone()[0]
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

@@ -61,7 +61,7 @@ by_client as (
         d.period_start,
         e.end_date,
         d.client_id,
-        s.broker_id,
+        coalesce(s.broker_id, 'UNASSIGNED') as broker_id,
         s.open_date,
         sum(d.net_inflow) as net_inflow,
         sum(d.trade_amount) as trade_amount,

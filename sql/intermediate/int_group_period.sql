@@ -22,7 +22,7 @@ final as (
     select
         c.period_type,
         c.period_start,
-        case when group_by = 'team' then t.team_id else c.broker_id end as group_id,
+        case when group_by = 'team' then coalesce(t.team_id, 'UNASSIGNED') else c.broker_id end as group_id,
         count(*) filter (where c.exists_at_end) as clients,
         count(*) filter (where c.exists_at_end and c.end_assets >= effective_assets) as effective_clients,
         coalesce(sum(c.end_assets) filter (where c.exists_at_end), 0) as total_assets,

@@ -52,3 +52,8 @@ create table if not exists quality.loads (
     as_of_date date not null, file varchar, format varchar, rows_read bigint,
     rows_loaded bigint, rows_rejected bigint, loaded_at timestamp
 );
+-- Data warnings: rows that loaded but needed a fallback (e.g. a stale quote).
+create table if not exists quality.warnings (
+    as_of_date date not null, kind varchar, market varchar, security_code varchar,
+    clients bigint, detail varchar
+);

@@ -24,6 +24,7 @@ final as (
         p.quantity,
         p.cost_amount,
         q.close,
+        q.quote_date,
         q.quote_date < p.as_of_date or q.quote_date is null as stale_quote,
         p.quantity * q.close as market_value,
         -- loss = 1 - market value / cost; a position is trapped from trap_threshold up

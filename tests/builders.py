@@ -1,0 +1,73 @@
+"""Hand-made extract folders for edge-case tests: tiny days written from Python rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.config import IndicatorConfig
+from pipelines.extracts import SCHEMAS
+from pipelines.ingest import ingest_day
+from pipelines.sessions import trading_calendar
+from pipelines.warehouse import MARTS, ensure_schema, rebuild_mart, rebuild_quality
+
+BROKERS = [dict(broker_id="B1", broker_name="李经理", team_id="T1", team_name="一组",
+                branch_id="0731", branch_name="长沙营业部", hire_date="2010-01-01")]
+
+
+def client(client_id: str, open_date: str = "2020-01-02", close_date: str = "", broker_id: str = "B1") -> dict:
+    return dict(client_id=client_id, client_name="张三", id_number="430101199001011234",
+                phone="13800001111", gender="M", birth_date="1990-01-01", open_date=open_date,
+                close_date=close_date, broker_id=broker_id, risk_level="C3", channel="online", city="长沙")
+
+
+def cash(client_id: str, balance: float, deposit: float = 0, withdraw: float = 0) -> dict:
+    return dict(client_id=client_id, cash_balance=balance, deposit_amount=deposit, withdraw_amount=withdraw)
+
+
+def position(client_id: str, code: str, quantity: int, cost: float, market: str = "SH") -> dict:
+    return dict(client_id=client_id, market=market, security_code=code, quantity=quantity, cost_amount=cost)
+
+
+def quote(code: str, close: float, market: str = "SH") -> dict:
+    return dict(market=market, security_code=code, security_name=f"股票{code}", close=close, prev_close=close)
+
+
+def trade(trade_id: str, client_id: str, day: dt.date, side: str, code: str, quantity: int,
+          price: float, commission: float, exchange_fee: float, stamp_tax: float = 0.0) -> dict:
+    return dict(trade_id=trade_id, client_id=client_id, trade_date=day.isoformat(), trade_time="10:00:00",
+                market="SH", security_code=code, side=side, quantity=quantity, price=price,
+                amount=round(quantity * price, 2), commission=commission, exchange_fee=exchange_fee,
+                stamp_tax=stamp_tax, transfer_fee=0.0, channel="online")
+
+
+def write_day(root: Path, day: dt.date, clients: list[dict], cash_rows: list[dict],
+              positions: list[dict] = (), quotes: list[dict] = (), trades: list[dict] = ()) -> None:
+    folder = root / day.isoformat()
+    folder.mkdir(parents=True)
+    rows = {"clients": clients, "brokers": BROKERS, "trades": list(trades), "positions": list(positions),
+            "cash": cash_rows, "quotes": list(quotes),
+            "market": [dict(market="SH", turnover_amount=4e11), dict(market="SZ", turnover_amount=6e11)]}
+    for name, data in rows.items():
+        cols = [c for c, _, _ in SCHEMAS[name]]
+        frame = pl.DataFrame([{c: str(r.get(c, "")) for c in cols} for r in data],
+                             schema={c: pl.String for c in cols})
+        frame.write_csv(folder / f"{name}.csv")
+
+
+def build_warehouse(root: Path, db: Path, config: IndicatorConfig | None = None) -> duckdb.DuckDBPyConnection:
+    """Ingest every day folder and build every mart directly (no Dagster: pure SQL path)."""
+    cal = trading_calendar()
+    days = sorted(dt.date.fromisoformat(p.name) for p in root.iterdir())
+    con = duckdb.connect(str(db))
+    ensure_schema(con, cal)
+    for d in days:
+        ingest_day(con, root, d, cal)
+    params = (config or IndicatorConfig()).params()
+    for mart in MARTS:
+        rebuild_mart(con, mart, days[0], days[-1], params)
+    rebuild_quality(con, days[0], days[-1], params)
+    return con

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
 import time
 from pathlib import Path
 
@@ -84,6 +83,35 @@ def run(
 
 
 @app.command()
+def backfill(
+    start: str = typer.Option(..., help="first session (YYYY-MM-DD)"),
+    end: str = typer.Option(..., help="last session (YYYY-MM-DD)"),
+    select: str = typer.Option(None, help='Dagster asset selection, e.g. \'key:"mart/client_indicators"+\''),
+    extracts: Path = typer.Option(Path("data/extracts"), help="root folder of the day folders"),
+    warehouse: Path = typer.Option(Path("data/warehouse.duckdb"), help="DuckDB file"),
+    wait: bool = typer.Option(True, help="wait for the backfill (starts a daemon if none runs)"),
+) -> None:
+    """Launch a Dagster backfill of the range (one run per range) on the project instance."""
+    from .backfill import run_backfill
+
+    t0 = time.perf_counter()
+    with console.status("backfill") as status:
+        try:
+            backfill_id, n, state = run_backfill(
+                dt.date.fromisoformat(start), dt.date.fromisoformat(end), select,
+                warehouse.resolve(), extracts.resolve(), wait=wait,
+                on_tick=lambda s, runs: status.update(f"backfill {s}, {runs} run(s), "
+                                                      f"{time.perf_counter() - t0:.0f}s"))
+        except (ValueError, TimeoutError) as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from None
+    console.print(f"backfill {backfill_id}: {n} sessions {start}..{end}, "
+                  f"{state.value if state else 'queued'} in {time.perf_counter() - t0:.1f}s")
+    if state is not None and state.value not in ("COMPLETED", "COMPLETED_SUCCESS"):
+        raise typer.Exit(1)
+
+
+@app.command()
 def report(
     warehouse: Path = typer.Option(Path("data/warehouse.duckdb"), help="DuckDB file"),
     date: str = typer.Option(..., "--date", help="session to report (YYYY-MM-DD)"),
@@ -125,5 +153,5 @@ def demo(
     print(warehouse)
 
 
-def main() -> None:  # pragma: no cover - console entry point
-    sys.exit(app())
+if __name__ == "__main__":
+    app()

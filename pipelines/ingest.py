@@ -35,16 +35,21 @@ def write_day(con: duckdb.DuckDBPyConnection, day: dt.date, files: dict[str, Loa
     try:
         for name in FILES:
             con.execute(f"delete from raw.{name} where as_of_date = $day", {"day": day})
-            frame = files[name].good.with_columns(pl.lit(day).alias("as_of_date"))  # noqa: F841
-            con.execute(f"insert into raw.{name} by name select * from frame")
+            con.register("day_rows", files[name].good.with_columns(pl.lit(day).alias("as_of_date")))
+            con.execute(f"insert into raw.{name} by name select * from day_rows")
+        con.register("day_rejects", rejects)
+        con.register("day_loads", loads)
         con.execute("delete from quality.rejects where as_of_date = $day", {"day": day})
-        con.execute("insert into quality.rejects by name select * from rejects")
+        con.execute("insert into quality.rejects by name select * from day_rejects")
         con.execute("delete from quality.loads where as_of_date = $day", {"day": day})
-        con.execute("insert into quality.loads by name select *, now() as loaded_at from loads")
+        con.execute("insert into quality.loads by name select *, now() as loaded_at from day_loads")
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
+    finally:
+        for view in ("day_rows", "day_rejects", "day_loads"):
+            con.unregister(view)
 
 
 def ingest_day(con: duckdb.DuckDBPyConnection, root: Path, day: dt.date,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -13,6 +14,22 @@ from .config import IndicatorConfig
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_WAREHOUSE = ROOT / "data" / "warehouse.duckdb"
 DEFAULT_EXTRACTS = ROOT / "data" / "extracts"
+
+
+class WarehouseResource(DuckDBResource):
+    """DuckDBResource whose connection is closed even when the asset body raises.
+
+    dagster-duckdb 0.29 closes it only on success; a failed step would keep the file
+    locked against the next run in the same process.
+    """
+
+    @contextmanager
+    def get_connection(self):
+        with super().get_connection() as con:
+            try:
+                yield con
+            finally:
+                con.close()
 
 
 class ExtractsResource(dg.ConfigurableResource):
@@ -32,7 +49,7 @@ def default_resources(warehouse: str | Path | None = None, extracts: str | Path 
     extracts = extracts or os.environ.get("CRM_EXTRACTS", DEFAULT_EXTRACTS)
     Path(warehouse).parent.mkdir(parents=True, exist_ok=True)
     return {
-        "duckdb": DuckDBResource(database=str(warehouse)),
+        "duckdb": WarehouseResource(database=str(warehouse)),
         "extracts": ExtractsResource(root=str(extracts)),
         "indicators": indicators or IndicatorConfig(),
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import socket
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from .sessions import trading_calendar
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+PID_TAG, HOST_TAG = "crm/pid", "crm/host"
 
 
 class RunFailed(RuntimeError):
@@ -25,6 +27,34 @@ def project_instance() -> dg.DagsterInstance:
     os.environ.setdefault("DAGSTER_HOME", str(ROOT))
     os.chdir(os.environ["DAGSTER_HOME"])  # dagster.yaml's storage path is relative to it
     return dg.DagsterInstance.get()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def fail_orphaned_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Mark failed the runs whose crm process died (SIGKILL, reboot) and free their pool slot.
+
+    A killed in-process run stays STARTED and keeps its "duckdb" pool slot, so every
+    later run would wait for it forever.
+    """
+    orphans = []
+    active = [dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING]
+    for record in instance.get_run_records(dg.RunsFilter(statuses=active)):
+        run = record.dagster_run
+        pid, host = run.tags.get(PID_TAG), run.tags.get(HOST_TAG)
+        if pid and host == socket.gethostname() and not _alive(int(pid)):
+            instance.report_run_failed(run, f"its crm process {pid} died; marked failed by a later crm run")
+            instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+            orphans.append(run.run_id)
+    return orphans
 
 
 def run_sessions(warehouse: Path, extracts: Path, start: dt.date, end: dt.date,
@@ -40,12 +70,14 @@ def run_sessions(warehouse: Path, extracts: Path, start: dt.date, end: dt.date,
         job = job.get_subset(asset_selection=set(dg.AssetSelection.from_coercible(selection.split(","))
                                                  .resolve(defs.resolve_asset_graph())))
     instance = project_instance()
+    fail_orphaned_runs(instance)
     days = trading_calendar().between(start, end)
     for i in range(0, len(days), runs_of):
         chunk = days[i:i + runs_of]
         result = job.execute_in_process(
             instance=instance, raise_on_error=False, run_config=QUIET,
-            tags={RANGE_START: chunk[0].isoformat(), RANGE_END: chunk[-1].isoformat()},
+            tags={RANGE_START: chunk[0].isoformat(), RANGE_END: chunk[-1].isoformat(),
+                  PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()},
         )
         if not result.success:
             errors = [e.event_specific_data.error for e in result.all_events

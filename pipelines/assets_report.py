@@ -1,0 +1,55 @@
+"""Dagster asset: the daily HTML report (reports/render.py) of a session partition range.
+
+No `from __future__ import annotations` here: Dagster reads the context's annotation.
+"""
+
+import time
+from pathlib import Path
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from .config import IndicatorConfig
+from .partitions import range_sessions, session_partitions
+
+REPORT_DEPS = [
+    dg.AssetKey(["mart", "branch_period"]),
+    dg.AssetKey(["mart", "broker_ranking"]),
+    dg.AssetKey(["mart", "team_ranking"]),
+    dg.AssetKey(["mart", "security_trapped"]),
+    dg.AssetKey(["mart", "client_indicators"]),
+]
+
+
+def reports_dir(warehouse: str | Path) -> Path:
+    """Where the reports of a warehouse go: a `reports` folder next to the DuckDB file."""
+    return Path(warehouse).parent / "reports"
+
+
+@dg.asset(
+    key=["report", "daily"],
+    deps=REPORT_DEPS,
+    partitions_def=session_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool="duckdb",
+    group_name="reports",
+    kinds={"html"},
+    description="The self-contained HTML report of the range's last session, and the index of all reports.",
+)
+def daily_report(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
+                 indicators: IndicatorConfig) -> dg.MaterializeResult:
+    from reports.queries import ReportConfig
+    from reports.render import render_report
+
+    day = range_sessions(context)[-1]
+    out_dir = reports_dir(duckdb.database)
+    t0 = time.perf_counter()
+    path = render_report(Path(duckdb.database), day, out_dir, ReportConfig.from_indicators(indicators))
+    seconds = time.perf_counter() - t0
+    context.log.info(f"report of {day} -> {path} in {seconds:.2f}s")
+    return dg.MaterializeResult(metadata={
+        "path": dg.MetadataValue.path(str(path)),
+        "date": day.isoformat(),
+        "size_kb": round(path.stat().st_size / 1024, 1),
+        "render_seconds": round(seconds, 3),
+    })

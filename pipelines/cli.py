@@ -150,7 +150,11 @@ def demo(
     warehouse = out / "warehouse.duckdb"
     warehouse.unlink(missing_ok=True)
     _run(extracts, warehouse, None, None)
-    print(warehouse)
+    from .assets_report import reports_dir
+
+    report = reports_dir(warehouse) / f"report-{days[-1].isoformat()}.html"
+    console.print(f"warehouse: {warehouse}\nreports:   {report.parent}/index.html")
+    print(report)
 
 
 if __name__ == "__main__":

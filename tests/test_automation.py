@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 
 from pipelines.automation import SETTLE_SECONDS, daily_at_18, new_extract_requests
-from pipelines.definitions import defs
 
 from .conftest import EXAMPLE
 
@@ -20,17 +19,17 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 def tick(day: str):
     when = dt.datetime.fromisoformat(day).replace(hour=18, tzinfo=SHANGHAI)
-    with dg.instance_for_test() as instance:
-        context = dg.build_schedule_context(instance=instance, scheduled_execution_time=when,
-                                            repository_def=defs.get_repository_def())
-        return daily_at_18.evaluate_tick(context)
+    result = daily_at_18(dg.build_schedule_context(scheduled_execution_time=when))
+    return [result] if isinstance(result, dg.RunRequest) else result
 
 
 def test_schedule_requests_the_session_and_skips_holidays():
-    assert [r.partition_key for r in tick("2024-09-30").run_requests] == ["2024-09-30"]
-    assert tick("2024-10-01").run_requests == []  # National Day, a weekday
-    assert "not an XSHG session" in tick("2024-10-01").skip_message
-    assert [r.partition_key for r in tick("2024-10-08").run_requests] == ["2024-10-08"]
+    assert [r.partition_key for r in tick("2024-09-30")] == ["2024-09-30"]
+    holiday = tick("2024-10-01")  # National Day, a weekday
+    assert isinstance(holiday, dg.SkipReason) and "not an XSHG session" in holiday.skip_message
+    assert [r.partition_key for r in tick("2024-10-08")] == ["2024-10-08"]
+    assert daily_at_18.cron_schedule == "0 18 * * 1-5"
+    assert daily_at_18.execution_timezone == "Asia/Shanghai"
 
 
 def age(folder, seconds):

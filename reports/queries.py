@@ -1,0 +1,308 @@
+"""The report's data layer: the SQL of reports/sql/ run against the warehouse with bound
+parameters, rows returned as dicts with every PII field already masked (reports.masking).
+
+Everything is aggregated or cut to a top N in DuckDB; Python only reshapes a few hundred
+rows at most.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import asdict, dataclass
+from functools import cache
+from pathlib import Path
+
+import duckdb
+
+from . import labels
+from .masking import mask_rows
+
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+_PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    """Sizes of the report's lists, and the indicator thresholds. The thresholds' defaults
+    are pipelines.config.IndicatorConfig's (a test keeps them equal; importing it here would
+    import Dagster, seconds on every `crm report`)."""
+
+    trend_sessions: int = 60
+    top_trapped: int = 20
+    clients_per_security: int = 30
+    top_dormant: int = 50
+    top_churn: int = 50
+    reject_examples: int = 5
+    effective_assets: float = 10_000
+    trap_threshold: float = 0.10
+    medium_level: float = 0.20
+    deep_level: float = 0.30
+
+    def params(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_indicators(cls, indicators=None, **sizes) -> ReportConfig:
+        """Thresholds from the pipeline's IndicatorConfig (its defaults when None)."""
+        from pipelines.config import IndicatorConfig
+
+        ind = (indicators or IndicatorConfig()).params()
+        keys = ("effective_assets", "trap_threshold", "medium_level", "deep_level")
+        return cls(**{k: ind[k] for k in keys}, **sizes)
+
+
+@cache
+def sql(name: str) -> str:
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def fetch(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> list[dict]:
+    """Rows of reports/sql/<name>.sql as dicts, PII masked. Only the parameters the
+    statement uses are bound (DuckDB rejects unused ones)."""
+    text = sql(name)
+    used = dict.fromkeys(_PARAM.findall(text))
+    missing = [p for p in used if p not in params]
+    if missing:
+        raise KeyError(f"{name}.sql: no value for {missing}")
+    cur = con.execute(text, {p: params[p] for p in used})
+    cols = [d[0] for d in cur.description]
+    return mask_rows(dict(zip(cols, row)) for row in cur.fetchall())
+
+
+def _ratio(cur, prev):
+    """this / previous - 1; None when previous is 0 or missing (spec 3)."""
+    if cur is None or prev is None or prev == 0:
+        return None
+    return cur / prev - 1
+
+
+# KPI rows: (column, label, format kind); 'signed' measures show the difference, not a ratio.
+KPIS = [
+    ("clients", "客户数", "count"),
+    ("effective_clients", "有效户", "count"),
+    ("active_clients", "活跃客户", "count"),
+    ("new_clients", "新开户", "count"),
+    ("total_assets", "托管资产", "cny"),
+    ("net_inflow", "净流入", "signed"),
+    ("trade_amount", "成交额", "cny"),
+    ("commission", "佣金", "cny"),
+    ("net_commission", "净佣金", "cny"),
+    ("interest_income", "利差收入", "cny"),
+    ("revenue", "收入", "cny"),
+    ("commission_rate", "佣金率", "permyriad"),
+    ("market_share", "市场份额", "share"),
+]
+DAY_CARDS = ["total_assets", "net_inflow", "trade_amount", "revenue", "net_commission",
+             "commission", "commission_rate", "market_share", "clients", "effective_clients",
+             "active_clients", "new_clients"]
+
+
+def _compare(key: str, kind: str, cur: dict | None, prev: dict | None) -> dict:
+    c = cur.get(key) if cur else None
+    p = prev.get(key) if prev else None
+    out = {"key": key, "value": c, "prev": p, "kind": kind, "change": None, "diff": None}
+    if kind == "signed":
+        out["diff"] = None if c is None or p is None else c - p
+    else:
+        out["change"] = _ratio(c, p)
+    return out
+
+
+def kpis(con, day: dt.date, params: dict) -> dict:
+    """The day's KPIs vs the previous session, and each period to `day` vs the previous period."""
+    days = fetch(con, "branch_days", params)
+    if not days or days[0]["as_of_date"] != day:
+        raise LookupError(f"mart.branch_daily has no row for {day}: run the pipeline for that session first")
+    today, before = days[0], (days[1] if len(days) > 1 else None)
+    label = {k: (lab, kind) for k, lab, kind in KPIS}
+    cards = []
+    for key in DAY_CARDS:
+        lab, kind = label[key]
+        cards.append({"label": lab, **_compare(key, kind, today, before)})
+    rows = fetch(con, "kpi_periods", params)
+    periods = []
+    for ptype in labels.PERIODS:
+        cur = next(r for r in rows if r["period_type"] == ptype and r["which"] == "cur")
+        prev = next(r for r in rows if r["period_type"] == ptype and r["which"] == "prev")
+        if not prev["sessions"]:
+            prev = None
+        periods.append({
+            "type": ptype,
+            "label": labels.PERIODS[ptype],
+            "prev_label": labels.PREVIOUS[ptype],
+            "start": cur["d0"],
+            "end": cur["period_end"],
+            "sessions": cur["sessions"],
+            "prev_start": prev["d0"] if prev else None,
+            "prev_end": prev["period_end"] if prev else None,
+            "prev_sessions": prev["sessions"] if prev else 0,
+            "values": {k: _compare(k, kind, cur, prev) for k, _, kind in KPIS},
+        })
+    return {"today": today, "previous_day": before, "cards": cards, "periods": periods,
+            "kpi_rows": [{"key": k, "label": lab, "kind": kind} for k, lab, kind in KPIS]}
+
+
+def trend(con, params: dict) -> list[dict]:
+    return fetch(con, "branch_trend", {**params, "sessions": params["trend_sessions"]})
+
+
+def branch_name(con, params: dict) -> str:
+    rows = fetch(con, "branch_info", params)
+    return rows[0]["branch_name"] if rows else "营业部"
+
+
+def rankings(con, day: dt.date, params: dict) -> dict:
+    """Teams and brokers: month to `day` (rank vs last month) and the day (rank vs the
+    previous session), names from the brokers snapshot of `day`."""
+    month_start = day.replace(day=1)
+    prev_start = (month_start - dt.timedelta(days=1)).replace(day=1)
+    names = fetch(con, "group_names", params)
+    broker_names = {r["broker_id"]: r for r in names}
+    team_names = {r["team_id"]: r["team_name"] for r in names}
+    out = {"month_start": month_start, "prev_month_start": prev_start}
+    p = {**params, "period_type": "month", "period_start": month_start, "prev_start": prev_start}
+    month_rows = fetch(con, "ranking_period", p)
+    day_rows = fetch(con, "ranking_day", p)
+
+    def name(group: str, gid: str | None) -> str:
+        if group == "broker":
+            return broker_names[gid]["broker_name"] if gid in broker_names else (gid or "未分配")
+        return team_names.get(gid) or gid or "未分配"
+
+    for group in ("team", "broker"):
+        daily = {r["group_id"]: r for r in day_rows if r["grp"] == group}
+        rows = []
+        for r in (r for r in month_rows if r["grp"] == group):
+            gid = r["group_id"]
+            d = daily.get(gid, {})
+            row = {**r, "name": name(group, gid), "day_revenue": d.get("revenue"),
+                   "day_rank": d.get("rank"), "day_prev_rank": d.get("prev_rank"),
+                   "day_trade_amount": d.get("trade_amount")}
+            if group == "broker":
+                info = broker_names.get(gid)
+                row["team_name"] = info["team_name"] if info else "—"
+            rows.append(row)
+        out[group + "s"] = rows
+        out[group + "s_day"] = [{**d, "name": name(group, d["group_id"])} for d in daily.values()]
+    return out
+
+
+def trapped(con, params: dict) -> dict:
+    p = {**params, "top": params["top_trapped"], "per_security": params["clients_per_security"]}
+    top = fetch(con, "trapped_top", p)
+    clients = fetch(con, "trapped_clients", p)
+    by_sec: dict[tuple, list] = {}
+    for c in clients:
+        c["level_label"] = labels.TRAPPED_LEVELS.get(c["level"], c["level"])
+        by_sec.setdefault((c["market"], c["security_code"]), []).append(c)
+    for t in top:
+        t["clients"] = by_sec.get((t["market"], t["security_code"]), [])
+    summary = fetch(con, "trapped_summary", p)[0]
+    return {"top": top, "summary": summary}
+
+
+def clients_to_call(con, params: dict) -> dict:
+    dormant = fetch(con, "dormant_clients", {**params, "top": params["top_dormant"]})
+    churn = fetch(con, "churn_clients", {**params, "top": params["top_churn"]})
+    for r in dormant:
+        r["tier_label"] = labels.WEALTH_TIERS.get(r["wealth_tier"], r["wealth_tier"])
+        r["trapped_label"] = labels.TRAPPED_LEVELS.get(r["trapped_level"], r["trapped_level"])
+    for r in churn:
+        r["reasons"] = [labels.driver(x) for x in (r["driver_1"], r["driver_2"], r["driver_3"]) if x]
+        r["segment_label"] = labels.segment(r["segment"]) if r["segment"] else "—"
+        r["tier_label"] = labels.WEALTH_TIERS.get(r["wealth_tier"], r["wealth_tier"])
+    summary = fetch(con, "client_summary", params)[0]
+    return {"dormant": dormant, "churn": churn, "summary": summary}
+
+
+def segments(con, params: dict) -> dict:
+    profile = fetch(con, "segment_profile", params)
+    order = _order({r["segment"] for r in profile})
+    profile.sort(key=lambda r: order.index(r["segment"]))
+    for r in profile:
+        r["label"] = labels.segment(r["segment"])
+    transitions = fetch(con, "segment_transitions", params)
+    corr = fetch(con, "indicator_correlation", params)
+    runs = fetch(con, "model_runs", params)
+    for r in runs:
+        r["model_label"] = labels.MODELS.get(r["model"], r["model"])
+    return {"profile": profile, "transitions": _transition_tables(transitions),
+            "correlation": _correlation_matrix(corr), "runs": runs,
+            "version": next((r["model_version"] for r in profile if r.get("model_version")), None)}
+
+
+def _order(codes) -> list:
+    known = [s for s in labels.SEGMENT_ORDER if s in codes]
+    return known + sorted(c for c in codes if c not in labels.SEGMENT_ORDER and c is not None) + \
+        ([None] if None in codes else [])
+
+
+def _transition_tables(rows: list[dict]) -> list[dict]:
+    """Per horizon, a from x to matrix with row shares; None = new (from) / gone (to)."""
+    out = []
+    for horizon, title in (("month", "较一个月前"), ("day", "较上一交易日")):
+        rs = [r for r in rows if r["horizon"] == horizon]
+        if not rs:
+            continue
+        froms = _order({r["from_segment"] for r in rs})
+        tos = _order({r["to_segment"] for r in rs})
+        cell = {(r["from_segment"], r["to_segment"]): r["clients"] for r in rs}
+        matrix = []
+        for f in froms:
+            total = sum(cell.get((f, t), 0) for t in tos)
+            matrix.append({
+                "label": labels.segment(f) if f is not None else "新进入",
+                "total": total,
+                "cells": [{"clients": cell.get((f, t)), "share": (cell.get((f, t), 0) / total) if total else None,
+                           "stay": f == t and f is not None} for t in tos],
+            })
+        moved = sum(v for (f, t), v in cell.items() if f != t)
+        out.append({"horizon": horizon, "title": title, "matrix": matrix, "moved": moved,
+                    "columns": [labels.segment(t) if t is not None else "已离开" for t in tos]})
+    return out
+
+
+def _correlation_matrix(rows: list[dict]) -> dict | None:
+    if not rows:
+        return None
+    names = []
+    for r in rows:
+        for k in (r["indicator_a"], r["indicator_b"]):
+            if k not in names:
+                names.append(k)
+    idx = {k: i for i, k in enumerate(names)}
+    m = [[None] * len(names) for _ in names]
+    for i in range(len(names)):
+        m[i][i] = 1.0
+    for r in rows:
+        i, j = idx[r["indicator_a"]], idx[r["indicator_b"]]
+        m[i][j] = m[j][i] = r["spearman"]
+    return {"codes": names, "labels": [labels.indicator(n) for n in names], "matrix": m,
+            "clients": max((r["clients"] or 0) for r in rows)}
+
+
+def quality(con, params: dict) -> dict:
+    loads = fetch(con, "quality_loads", params)
+    rejects = fetch(con, "quality_rejects", {**params, "examples": params["reject_examples"]})
+    stale = fetch(con, "stale_quotes", params)[0]
+    return {"loads": loads, "rejects": rejects, "stale": stale,
+            "rows_read": sum(r["rows_read"] or 0 for r in loads),
+            "rows_rejected": sum(r["rows_rejected"] or 0 for r in loads)}
+
+
+def load_report(con: duckdb.DuckDBPyConnection, day: dt.date, config: ReportConfig) -> dict:
+    """Everything the report shows for `day`, masked."""
+    params = {**config.params(), "day": day}
+    return {
+        "day": day,
+        "limits": config.params(),
+        "branch_name": branch_name(con, params),
+        "kpi": kpis(con, day, params),
+        "trend": trend(con, params),
+        "segments": segments(con, params),
+        "rankings": rankings(con, day, params),
+        "trapped": trapped(con, params),
+        "calls": clients_to_call(con, params),
+        "quality": quality(con, params),
+    }

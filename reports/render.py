@@ -1,0 +1,161 @@
+"""The daily HTML report: one self-contained file per session plus an index of all reports.
+
+`render_report(warehouse, day, out_dir)` opens the warehouse read-only, runs the report's
+queries (reports/queries.py, PII masked there), draws the charts as inline SVG
+(reports/charts.py) and renders reports/templates/report.html.j2 with autoescaping on.
+The file needs nothing from the network: CSS and the small table-sorting script are inline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+import duckdb
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from . import charts, labels
+from .formatting import FILTERS, fmt_cny, fmt_count, fmt_pct, fmt_permyriad
+from .queries import ReportConfig, load_report
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+REPORT_NAME = re.compile(r"^report-(\d{4}-\d{2}-\d{2})\.html$")
+
+
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(enabled_extensions=("html", "j2"), default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(FILTERS)
+    env.globals.update(labels=labels, cell_shade=charts.cell_shade)
+    return env
+
+
+def report_filename(day: dt.date) -> str:
+    return f"report-{day.isoformat()}.html"
+
+
+def _charts(data: dict) -> dict:
+    """Every SVG of the report, from the (small, already aggregated) data."""
+    trend = data["trend"]
+    dates = [r["as_of_date"] for r in trend]
+    out = {
+        "aum": charts.line_chart(dates, [r["total_assets"] for r in trend], label="托管资产走势",
+                                 axis_fmt=fmt_cny, value_fmt=fmt_cny),
+        "inflow": charts.bar_chart(dates, [r["net_inflow"] for r in trend], label="净流入走势",
+                                   axis_fmt=fmt_cny, value_fmt=fmt_cny),
+        "share": charts.line_chart(dates, [r["market_share"] for r in trend], label="市场份额走势",
+                                   axis_fmt=lambda v: fmt_pct(v, None),
+                                   value_fmt=lambda v: fmt_pct(v, None), color="#8e44ad"),
+        "revenue": charts.bar_chart(dates, [r["revenue"] for r in trend], label="收入走势",
+                                    axis_fmt=fmt_cny, value_fmt=fmt_cny, pos_color="#3b6fb6"),
+    }
+    rk = data["rankings"]
+    out["teams"] = charts.hbar_chart(
+        [(r["name"], r["revenue"], fmt_cny(r["revenue"])) for r in rk["teams"]],
+        label="小组收入（本月至今）")
+    top = rk["brokers"][:15]
+    seen = Counter(r["name"] for r in top)
+    out["brokers"] = charts.hbar_chart(
+        [(r["name"] if seen[r["name"]] == 1 else f"{r['name']} {r['group_id']}", r["revenue"],
+          fmt_cny(r["revenue"])) for r in top],
+        label="经纪人收入前15（本月至今）", color="#5b8bd0")
+    top = data["trapped"]["top"]
+    out["trapped"] = charts.stacked_hbar(
+        [f"{r['security_name']} {r['security_code']}" for r in top],
+        [(labels.TRAPPED_LEVELS[k], labels.TRAPPED_COLORS[k], [r[f"{k}_holders"] for r in top])
+         for k in ("light", "medium", "deep")],
+        totals=[f"{r['trapped_holders']}人" for r in top], label="套牢客户最多的证券", width=640,
+        label_width=150)
+    seg = data["segments"]
+    if seg["profile"]:
+        prof = seg["profile"]
+        colours = [labels.SEGMENT_COLORS.get(r["segment"], "#888") for r in prof]
+        out["segment_sizes"] = charts.hbar_chart(
+            [(r["label"], r["clients"], f"{fmt_count(r['clients'])}人 · {fmt_pct(r['share'])}") for r in prof],
+            label="各分群客户数", color=colours, width=460, label_width=70)
+        out["segment_revenue"] = charts.hbar_chart(
+            [(r["label"], r["revenue_share"], fmt_pct(r["revenue_share"])) for r in prof],
+            label="各分群收入占比", color=colours, width=460, label_width=70)
+    if seg["correlation"]:
+        c = seg["correlation"]
+        out["correlation"] = charts.heatmap(c["labels"], c["matrix"], label="指标相关性（Spearman）")
+    return out
+
+
+def _summary(data: dict) -> list[str]:
+    """The few sentences at the top of the report."""
+    k = {c["key"]: c for c in data["kpi"]["cards"]}
+    calls = data["calls"]["summary"]
+    out = [
+        f"托管资产 {fmt_cny(k['total_assets']['value'])}，当日净流入 {fmt_cny(k['net_inflow']['value'])}，"
+        f"成交额 {fmt_cny(k['trade_amount']['value'])}，收入 {fmt_cny(k['revenue']['value'])}，"
+        f"佣金率 {fmt_permyriad(k['commission_rate']['value'])}。",
+        f"沉寂客户 {fmt_count(calls['dormant_clients'])} 人，合计资产 {fmt_cny(calls['dormant_assets'])}；"
+        f"当日流失 {fmt_count(calls['churn_events'])} 人。",
+    ]
+    if calls["scored_clients"]:
+        out.append(f"流失风险 ≥ 50% 的客户 {fmt_count(calls['high_risk_clients'])} 人，"
+                   f"资产 {fmt_cny(calls['high_risk_assets'])}。")
+    return out
+
+
+def _write(path: Path, text: str) -> None:
+    """Write through a temporary file and rename, so that a reader of the share never sees
+    half a report."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp makes it 0600; readers of the share need to open it
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def render_index(out_dir: Path) -> Path:
+    """out_dir/index.html: every report-YYYY-MM-DD.html in out_dir, newest first."""
+    out_dir = Path(out_dir)
+    reports = []
+    for p in out_dir.iterdir():
+        m = REPORT_NAME.match(p.name)
+        if m and p.is_file():
+            reports.append({"date": dt.date.fromisoformat(m.group(1)), "file": p.name,
+                            "size_kb": p.stat().st_size / 1024})
+    reports.sort(key=lambda r: r["date"], reverse=True)
+    html = environment().get_template("index.html.j2").render(
+        reports=reports, generated_at=dt.datetime.now().replace(microsecond=0))
+    path = out_dir / "index.html"
+    _write(path, html)
+    return path
+
+
+def render_html(con: duckdb.DuckDBPyConnection, day: dt.date, config: ReportConfig | None = None) -> str:
+    """The report of `day` as an HTML string."""
+    data = load_report(con, day, config or ReportConfig())
+    return environment().get_template("report.html.j2").render(
+        **data, charts=_charts(data), summary=_summary(data),
+        generated_at=dt.datetime.now().replace(microsecond=0))
+
+
+def render_report(warehouse: Path, day: dt.date, out_dir: Path,
+                  config: ReportConfig | None = None) -> Path:
+    """Write out_dir/report-YYYY-MM-DD.html for `day` and refresh out_dir/index.html;
+    return the report's path."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        html = render_html(con, day, config)
+    path = out_dir / report_filename(day)
+    _write(path, html)
+    render_index(out_dir)
+    return path

@@ -7,8 +7,10 @@ bounds as (
     select
         min(session_idx) as first_idx,
         max(session_idx) as last_idx,
-        -- two lookbacks back: churn on the previous row needs that row's own lookback
-        min(session_idx) - 2 * $lookback - 1 as load_idx
+        -- churn on the previous row (normally the session before $start) needs that
+        -- row's own lookback; a client absent for sessions before $start is read with
+        -- what the window holds (docs/indicators.md, "decisions")
+        min(session_idx) - $lookback - 1 as load_idx
     from ref.sessions
     where session_date between $start and $end
 ),

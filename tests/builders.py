@@ -45,10 +45,11 @@ def trade(trade_id: str, client_id: str, day: dt.date, side: str, code: str, qua
 
 
 def write_day(root: Path, day: dt.date, clients: list[dict], cash_rows: list[dict],
-              positions: list[dict] = (), quotes: list[dict] = (), trades: list[dict] = ()) -> None:
+              positions: list[dict] = (), quotes: list[dict] = (), trades: list[dict] = (),
+              brokers: list[dict] = BROKERS) -> None:
     folder = root / day.isoformat()
     folder.mkdir(parents=True)
-    rows = {"clients": clients, "brokers": BROKERS, "trades": list(trades), "positions": list(positions),
+    rows = {"clients": clients, "brokers": brokers, "trades": list(trades), "positions": list(positions),
             "cash": cash_rows, "quotes": list(quotes),
             "market": [dict(market="SH", turnover_amount=4e11), dict(market="SZ", turnover_amount=6e11)]}
     for name, data in rows.items():

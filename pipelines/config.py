@@ -9,6 +9,9 @@ import dagster as dg
 from pydantic import Field
 
 
+PERIOD_TYPES = ("week", "month", "quarter", "half", "year")  # spec 3, calendar periods
+
+
 class IndicatorConfig(dg.ConfigurableResource):
     """Windows, thresholds and rates of docs/indicators.md (a resource: every mart reads it)."""
 
@@ -28,5 +31,5 @@ class IndicatorConfig(dg.ConfigurableResource):
     max_reject_share: float = Field(
         0.5, description="a file with more rejected rows than this share fails its day (the file is wrong, not some rows)")
 
-    def params(self) -> dict[str, float | int]:
-        return self.model_dump()
+    def params(self) -> dict[str, object]:
+        return {**self.model_dump(), "period_types": list(PERIOD_TYPES)}

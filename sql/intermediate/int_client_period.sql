@@ -1,12 +1,12 @@
--- Per period (touching d0 .. d1, running to d1) and client: the broker of its latest
+-- Per period of the listed types (touching d0 .. d1, running to d1) and client: the broker of its latest
 -- clients snapshot in the period, its flows over the period and its state at the end.
-create or replace macro int_client_period(d0, d1) as table
+create or replace macro int_client_period(d0, d1, period_types) as table
 with
 
 touched as (
     select distinct period_type, period_start
     from stg_session_periods()
-    where session_date between d0 and d1
+    where session_date between d0 and d1 and list_contains(period_types, period_type)
 ),
 
 days as (

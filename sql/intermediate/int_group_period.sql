@@ -1,10 +1,10 @@
 -- Broker or team measures per period (touching d0 .. d1): the shared body of
 -- broker_ranking and team_ranking. group_by is 'broker' or 'team'.
-create or replace macro int_group_period(d0, d1, effective_assets, group_by) as table
+create or replace macro int_group_period(d0, d1, effective_assets, group_by, period_types) as table
 with
 
 clients as (
-    select * from int_client_period(d0, d1)
+    select * from int_client_period(d0, d1, period_types)
 ),
 
 teams as (

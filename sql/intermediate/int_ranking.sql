@@ -1,7 +1,7 @@
 -- Brokers or teams (kind = 'broker' | 'team') ranked by revenue, ties by id, per period
 -- touching d0 .. d1; prev_rank is the rank in the previous period of the same type,
 -- computed in this run when that period is touched too, else as stored in the mart.
-create or replace macro int_ranking(d0, d1, effective_assets, kind) as table
+create or replace macro int_ranking(d0, d1, effective_assets, kind, period_types) as table
 with
 
 current as (
@@ -10,7 +10,7 @@ current as (
         row_number() over (
             partition by period_type, period_start order by revenue desc, group_id
         ) as rank
-    from int_group_period(d0, d1, effective_assets, kind)
+    from int_group_period(d0, d1, effective_assets, kind, period_types)
 ),
 
 stored as (

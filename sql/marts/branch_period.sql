@@ -20,7 +20,7 @@ days as (
 
 active as (
     select period_type, period_start, count(distinct client_id) filter (where traded) as active_clients
-    from int_client_period($start, $end)
+    from int_client_period($start, $end, $period_types)
     group by all
 ),
 

@@ -40,8 +40,7 @@ def generate(
     print(out_dir)
 
 
-def _run(extracts: Path, warehouse: Path, start: dt.date | None, end: dt.date | None,
-         selection: str | None = None) -> None:
+def _run(extracts: Path, warehouse: Path, start: dt.date | None, end: dt.date | None) -> None:
     from .ingest import session_folders
     from .runner import RunFailed, run_sessions
     from .sessions import NotASessionError, trading_calendar
@@ -60,7 +59,7 @@ def _run(extracts: Path, warehouse: Path, start: dt.date | None, end: dt.date | 
                   TimeElapsedColumn(), console=console) as progress:
         task = progress.add_task("sessions", total=len(days))
         try:
-            run_sessions(warehouse, extracts, days[0], days[-1], selection=selection,
+            run_sessions(warehouse, extracts, days[0], days[-1],
                          on_chunk=lambda chunk: progress.update(
                              task, advance=len(chunk), description=f"up to {chunk[-1]}"))
         except RunFailed as exc:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from .config import IndicatorConfig
 from .resources import ROOT
 from .sessions import trading_calendar
 
@@ -59,16 +60,13 @@ def fail_orphaned_runs(instance: dg.DagsterInstance) -> list[str]:
 
 def run_sessions(warehouse: Path, extracts: Path, start: dt.date, end: dt.date,
                  runs_of: int = 60, on_chunk: Callable[[list[dt.date]], None] | None = None,
-                 selection: str | None = None) -> list[dt.date]:
+                 indicators: IndicatorConfig | None = None) -> list[dt.date]:
     """Run the daily job over [start, end] as single-run ranges of `runs_of` sessions, in order."""
     from .definitions import build_definitions
 
     warehouse, extracts = warehouse.resolve(), extracts.resolve()
-    defs = build_definitions(warehouse=warehouse, extracts=extracts)
+    defs = build_definitions(warehouse=warehouse, extracts=extracts, indicators=indicators)
     job = defs.resolve_job_def("daily")
-    if selection:
-        job = job.get_subset(asset_selection=set(dg.AssetSelection.from_coercible(selection.split(","))
-                                                 .resolve(defs.resolve_asset_graph())))
     instance = project_instance()
     fail_orphaned_runs(instance)
     days = trading_calendar().between(start, end)

@@ -3,38 +3,16 @@
 -- the same type in full. Same measures as mart.branch_period (spec 3).
 with
 
-types(period_type, ord) as (
-    values ('week', 1), ('month', 2), ('quarter', 3), ('half', 4), ('year', 5)
-),
-
-starts as (
-    select
-        period_type,
-        ord,
-        case period_type
-            when 'week' then date_trunc('week', $day::date)
-            when 'month' then date_trunc('month', $day::date)
-            when 'quarter' then date_trunc('quarter', $day::date)
-            when 'half' then make_date(year($day::date), case when month($day::date) <= 6 then 1 else 7 end, 1)
-            when 'year' then date_trunc('year', $day::date)
-        end::date as period_start
-    from types
-),
-
+-- the calendar periods containing $day, from the marts' own period model
 bounds as (
     select
         period_type,
-        ord,
+        list_position(['week', 'month', 'quarter', 'half', 'year'], period_type) as ord,
         period_start,
         $day::date as period_to,
-        case period_type
-            when 'week' then period_start - interval 7 day
-            when 'month' then period_start - interval 1 month
-            when 'quarter' then period_start - interval 3 month
-            when 'half' then period_start - interval 6 month
-            when 'year' then period_start - interval 1 year
-        end::date as prev_start
-    from starts
+        prev_period_start as prev_start
+    from stg_session_periods()
+    where session_date = $day
 ),
 
 ranges as (

@@ -18,7 +18,10 @@ from .sessions import trading_calendar
 from .warehouse import ensure_schema, rebuild_mart, rebuild_quality
 
 POOL = "duckdb"  # one writer at a time: DuckDB locks the file per process
-CHUNK_SESSIONS = 20
+# Sessions per transaction. client_indicators aggregates each day's 62-session reach,
+# so a chunk of n days joins n x 62 rows per client: small chunks bound its memory.
+CHUNK_SESSIONS = {"client_indicators": 5}
+DEFAULT_CHUNK = 20
 SINGLE_RUN = dg.BackfillPolicy.single_run()
 RAW_KEYS = {name: dg.AssetKey(["raw", name]) for name in FILES}
 
@@ -78,8 +81,9 @@ def _mart(name: str, deps: list, description: str, group: str = "marts"):
         rows = warnings = 0
         with duckdb.get_connection() as con:
             ensure_schema(con, trading_calendar())
-            for i in range(0, len(days), CHUNK_SESSIONS):
-                chunk = days[i:i + CHUNK_SESSIONS]
+            size = CHUNK_SESSIONS.get(name, DEFAULT_CHUNK)
+            for i in range(0, len(days), size):
+                chunk = days[i:i + size]
                 rows += rebuild_mart(con, name, chunk[0], chunk[-1], indicators.params())
                 if name == "client_daily":  # it values positions: record the stale quotes
                     warnings += rebuild_quality(con, chunk[0], chunk[-1], indicators.params())

@@ -8,17 +8,19 @@ read, call it, write and report.
 
 import datetime as dt
 import time
+from functools import partial
 
 import dagster as dg
 import numpy as np
 import polars as pl
 from dagster_duckdb import DuckDBResource
+from threadpoolctl import threadpool_limits
 
 from models import churn, segmentation, store
 from models.config import ChurnConfig, SegmentationConfig
 from models.registry import load_model, model_dir, save_model
 
-from .assets import CHUNK_SESSIONS, POOL, SINGLE_RUN, _prev
+from .assets import POOL, SINGLE_RUN, _prev
 from .checks import Check, unique_key
 from .config import IndicatorConfig
 from .partitions import range_sessions, session_partitions
@@ -34,6 +36,7 @@ GROUP = "models"
 KINDS = {"duckdb", "scikitlearn"}
 # Features read up to `lookback` sessions back; training reads all earlier labelled sessions.
 HISTORY = 60
+CHUNK_SESSIONS = 20  # sessions whose features one query reads (the writes are per session)
 
 SEGMENT_CHECKS = [
     Check("segment_filled", "every client row of the run's sessions has one of the four segments",
@@ -142,15 +145,15 @@ def client_segments(context: dg.AssetExecutionContext, duckdb: DuckDBResource, i
     params = {**indicators.params(), "eligible_assets": config.eligible_assets}
     folder = model_dir(duckdb.database)
     stats = []
-    with duckdb.get_connection() as con:
+    with duckdb.get_connection() as con, threadpool_limits(config.threads):
         ensure_schema(con, cal)
         model = _current_model(con, folder, "segmentation", days[0])
         for chunk in _chunks(days):
             feats = store.segment_features(con, chunk[0], chunk[-1], params)
             for day in chunk:
-                model, s = _transaction(con, lambda: _segment_day(
-                    con, cal, day, feats.filter(pl.col("as_of_date") == day), model, config, folder,
-                    indicators.window, indicators.lookback, context.log))
+                model, s = _transaction(con, partial(
+                    _segment_day, con, cal, day, feats.filter(pl.col("as_of_date") == day), model, config,
+                    folder, indicators.window, indicators.lookback, context.log))
                 stats.append(s)
         results = [c.evaluate(con, SEGMENTS_KEY, {"start": days[0], "end": days[-1]}) for c in SEGMENT_CHECKS]
     compared = sum(s["compared"] for s in stats)
@@ -186,8 +189,7 @@ def _churn_day(con, cal, day, feats: pl.DataFrame, model, config: ChurnConfig, f
     if model is None or model.version == churn.RULE_VERSION or _month_start(cal, day):
         start = _session_back(cal, day, config.train_sessions + config.horizon - 1)
         try:
-            frame = store.churn_training_set(con, start, day, config.horizon, config.max_negatives,
-                                             config.random_state, params)
+            frame = store.churn_training_set(con, start, day, config, params)
             model = churn.train_churn(frame, day.isoformat(), config)
             save_model(model, folder, "churn", model.version)
             store.write_model_runs(con, _churn_rows(model, day, frame, 0))
@@ -221,15 +223,15 @@ def churn_risk(context: dg.AssetExecutionContext, duckdb: DuckDBResource, indica
     params = indicators.params()
     folder = model_dir(duckdb.database)
     stats = []
-    with duckdb.get_connection() as con:
+    with duckdb.get_connection() as con, threadpool_limits(config.threads):
         ensure_schema(con, cal)
         model = _current_model(con, folder, "churn", days[0])
         for chunk in _chunks(days):
             feats = store.churn_features(con, chunk[0], chunk[-1], params)
             for day in chunk:
-                model, s = _transaction(con, lambda: _churn_day(
-                    con, cal, day, feats.filter(pl.col("as_of_date") == day), model, config, folder, params,
-                    context.log))
+                model, s = _transaction(con, partial(
+                    _churn_day, con, cal, day, feats.filter(pl.col("as_of_date") == day), model, config,
+                    folder, params, context.log))
                 stats.append(s)
         results = [c.evaluate(con, CHURN_KEY, {"start": days[0], "end": days[-1]}) for c in CHURN_CHECKS]
     metrics = {k: round(v, 4) for k, v in model.metrics.items()}
@@ -259,7 +261,7 @@ def indicator_correlation(context: dg.AssetExecutionContext, duckdb: DuckDBResou
     with duckdb.get_connection() as con:
         ensure_schema(con, trading_calendar())
         for chunk in _chunks(days):
-            rows += _transaction(con, lambda: store.rebuild_correlation(con, chunk[0], chunk[-1]))
+            rows += _transaction(con, partial(store.rebuild_correlation, con, chunk[0], chunk[-1]))
         results = [c.evaluate(con, CORRELATION_KEY, {"start": days[0], "end": days[-1]})
                    for c in CORRELATION_CHECKS]
     yield dg.MaterializeResult(metadata={"rows": rows, "sessions": len(days)})

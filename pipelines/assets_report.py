@@ -18,6 +18,9 @@ REPORT_DEPS = [
     dg.AssetKey(["mart", "team_ranking"]),
     dg.AssetKey(["mart", "security_trapped"]),
     dg.AssetKey(["mart", "client_indicators"]),
+    dg.AssetKey(["mart", "client_segments"]),
+    dg.AssetKey(["mart", "churn_risk"]),
+    dg.AssetKey(["mart", "indicator_correlation"]),
 ]
 
 

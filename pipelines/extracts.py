@@ -103,20 +103,27 @@ def find_file(folder: Path, name: str) -> Path:
     return found[0]
 
 
-def decode(path: Path) -> tuple[str, str]:
-    """Text and encoding of a CSV: UTF-8 (BOM or not) first, then GB18030 (a GBK superset)."""
+def _decode(path: Path) -> tuple[str, str, bytes | None]:
+    """decode(), plus the file's UTF-8 bytes (BOM removed) when it already is UTF-8."""
     data = path.read_bytes()
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8"), "utf-8-sig"
+        body = data[3:]
+        return body.decode("utf-8"), "utf-8-sig", body
     try:
-        return data.decode("utf-8"), "utf-8"
+        return data.decode("utf-8"), "utf-8", data
     except UnicodeDecodeError:
         pass
     try:
-        return data.decode("gb18030"), "gb18030"
+        return data.decode("gb18030"), "gb18030", None
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ExtractFileError(path, "not UTF-8 nor GBK/GB18030 text", row=line) from exc
+
+
+def decode(path: Path) -> tuple[str, str]:
+    """Text and encoding of a CSV: UTF-8 (BOM or not) first, then GB18030 (a GBK superset)."""
+    text, encoding, _ = _decode(path)
+    return text, encoding
 
 
 def read_text_frame(path: Path) -> tuple[pl.DataFrame, str]:
@@ -127,12 +134,13 @@ def read_text_frame(path: Path) -> tuple[pl.DataFrame, str]:
         except Exception as exc:  # noqa: BLE001 - any reader failure means "unreadable"
             raise ExtractFileError(path, f"unreadable Parquet: {exc}") from exc
         return df.select(pl.all().cast(pl.String)), "parquet"
-    text, encoding = decode(path)
+    text, encoding, utf8 = _decode(path)
     if not text.strip():
         raise ExtractFileError(path, "file is empty (no header row)", row=1)
     try:
         df = pl.read_csv(
-            text.encode("utf-8"), infer_schema=False, truncate_ragged_lines=False,
+            # a UTF-8 file is read as is (decoding it above was the check): no re-encoding
+            utf8 if utf8 is not None else text.encode("utf-8"), infer_schema=False, truncate_ragged_lines=False,
         )
     except Exception as exc:  # noqa: BLE001
         raise ExtractFileError(path, f"unreadable CSV: {exc}") from exc
@@ -207,8 +215,10 @@ def validate(name: str, df: pl.DataFrame, day: dt.date, path: Path,
     # Duplicate keys among rows that are otherwise good: the first one is kept.
     key = KEYS[name]
     ok = checked.filter(pl.col("_reason").is_null())
-    dup_rows = ok.filter(~pl.struct(key).is_first_distinct())
-    good = ok.filter(pl.struct(key).is_first_distinct())
+    # hashed once (the key's columns are required, so never null here)
+    first = ok.select((pl.struct(key) if len(key) > 1 else pl.col(key[0])).is_first_distinct()).to_series()
+    dup_rows = ok.filter(~first)
+    good = ok.filter(first)
     bad = pl.concat([
         checked.filter(pl.col("_reason").is_not_null()),
         dup_rows.with_columns(pl.lit(f"duplicate {'+'.join(key)} (first row kept)").alias("_reason"),

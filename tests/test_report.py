@@ -161,20 +161,38 @@ update raw.brokers set broker_name = $evil where as_of_date = $day and broker_id
 """
 
 
+MODEL_OUTPUTS = """
+delete from mart.segment_profile; delete from mart.segment_transitions;
+delete from mart.indicator_correlation; delete from mart.churn_drivers; delete from mart.model_runs;
+update mart.client_indicators set segment = null, churn_risk = null
+"""
+
+
 @pytest.fixture(scope="module")
-def reports_out(example_warehouse, tmp_path_factory) -> Path:
+def bare_warehouse(example_warehouse, tmp_path_factory) -> Path:
+    """The example as the marts leave it, before any model output (the models erased)."""
+    path = tmp_path_factory.mktemp("bare") / "warehouse.duckdb"
+    shutil.copy(example_warehouse, path)
+    with duckdb.connect(str(path)) as con:
+        for statement in MODEL_OUTPUTS.split(";"):
+            con.execute(statement)
+    return path
+
+
+@pytest.fixture(scope="module")
+def reports_out(bare_warehouse, tmp_path_factory) -> Path:
     """Reports of the plain example (no model outputs) for DAY and REJECTS_DAY."""
     out = tmp_path_factory.mktemp("reports")
-    assert render_report(example_warehouse, DAY, out) == out / "report-2024-10-15.html"
-    render_report(example_warehouse, REJECTS_DAY, out)
+    assert render_report(bare_warehouse, DAY, out) == out / "report-2024-10-15.html"
+    render_report(bare_warehouse, REJECTS_DAY, out)
     return out
 
 
 @pytest.fixture(scope="module")
-def models_warehouse(example_warehouse, tmp_path_factory) -> Path:
+def models_warehouse(bare_warehouse, tmp_path_factory) -> Path:
     """A copy of the example with plausible model outputs on DAY and a hostile broker name."""
     path = tmp_path_factory.mktemp("models") / "warehouse.duckdb"
-    shutil.copy(example_warehouse, path)
+    shutil.copy(bare_warehouse, path)
     with duckdb.connect(str(path)) as con:
         for statement in FAKE_MODELS.split(";"):
             if statement.strip():
@@ -368,7 +386,8 @@ def test_daily_report_asset(example_warehouse, tmp_path):
     spec = daily_report.specs_by_key[dg.AssetKey(["report", "daily"])]
     assert {d.asset_key for d in spec.deps} == {
         dg.AssetKey(["mart", k]) for k in
-        ("branch_period", "broker_ranking", "team_ranking", "security_trapped", "client_indicators")}
+        ("branch_period", "broker_ranking", "team_ranking", "security_trapped", "client_indicators",
+         "client_segments", "churn_risk", "indicator_correlation")}
     assert daily_report.partitions_def == session_partitions
     assert daily_report.backfill_policy == dg.BackfillPolicy.single_run()
     assert daily_report.op.pool == "duckdb"

@@ -1,0 +1,164 @@
+"""Reads and writes of the models in the warehouse (SQL in sql/models/, bound parameters).
+
+Every write replaces one session's rows; the callers wrap a session in a transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+import duckdb
+import polars as pl
+
+from pipelines.warehouse import run_sql, sql_text
+
+from . import churn, correlation
+from .config import ChurnConfig
+
+MODEL_RUN_COLUMNS = ("run_at", "model", "version", "as_of_date", "train_start", "train_end",
+                     "rows_train", "metric_name", "metric_value", "note")
+
+
+def segment_features(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date,
+                     params: Mapping[str, object]) -> pl.DataFrame:
+    """Behavioural features of every client on start..end, sorted by day and client."""
+    sql = sql_text("models/segment_features")
+    return run_sql(con, sql, {**params, "start": start, "end": end}).pl().sort("as_of_date", "client_id")
+
+
+def churn_features(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date,
+                   params: Mapping[str, object]) -> pl.DataFrame:
+    sql = sql_text("models/churn_features")
+    return run_sql(con, sql, {**params, "start": start, "end": end}).pl().sort("as_of_date", "client_id")
+
+
+def churn_training_set(con: duckdb.DuckDBPyConnection, start: dt.date, day: dt.date, config: ChurnConfig,
+                       params: Mapping[str, object]) -> pl.DataFrame:
+    """Labelled client-days of start..day whose horizon ends by `day` (nothing after `day` is read).
+
+    All positives; negatives subsampled (deterministic hash) to about config.max_negatives
+    and weighted back by 1 / rate. Raises churn.NotEnoughData before reading features when
+    the labels cannot support a fit (the same limits as churn.train_churn).
+    """
+    horizon = config.horizon
+    bound = {**params, "start": start, "end": day, "known_until": day, "horizon": horizon}
+    run_sql(con, "create or replace temp table churn_labels as " + sql_text("models/churn_labels"), bound)
+    sessions, churners, negatives, last = con.execute(
+        "select count(distinct as_of_date), count(distinct client_id) filter (where label), "
+        "count(*) filter (where not label), max(as_of_date) from churn_labels where complete"
+    ).fetchone()
+    if not sessions:
+        raise churn.NotEnoughData(f"no session before {day} has its {horizon}-session future known yet")
+    if sessions < config.min_label_sessions:
+        raise churn.NotEnoughData(f"only {sessions} labelled sessions (< {config.min_label_sessions})")
+    if churners < config.min_positive_clients:
+        raise churn.NotEnoughData(f"only {churners} churning clients in the labels (< {config.min_positive_clients})"
+                                  if churners else "no positive label (no churn_event) in the labelled sessions")
+    rate = min(1.0, config.max_negatives / max(negatives, 1))
+    # The features' SQL (a file, not data) becomes a subquery; values are bound parameters.
+    sql = (
+        "select f.*, l.label, case when l.label then 1.0 else 1.0 / $rate end as weight "
+        f"from ({sql_text('models/churn_features')}) as f "
+        "inner join churn_labels as l using (as_of_date, client_id) "
+        "where l.complete and (l.label or (hash(l.client_id, l.as_of_date, $seed) % 1000000) < $rate * 1000000)"
+    )
+    frame = run_sql(con, sql, {**params, "start": start, "end": last, "rate": rate,
+                               "seed": config.random_state}).pl()
+    con.execute("drop table churn_labels")
+    return frame.sort("as_of_date", "client_id")
+
+
+def previous_segments(con: duckdb.DuckDBPyConnection, day: dt.date) -> pl.DataFrame:
+    """client_id, segment on the session before `day` (empty on the first session)."""
+    return con.execute(
+        "select client_id, segment from mart.client_indicators "
+        "where as_of_date = (select prev_session from ref.sessions where session_date = $day)",
+        {"day": day},
+    ).pl()
+
+
+def latest_version(con: duckdb.DuckDBPyConnection, model: str, before: dt.date) -> str | None:
+    """Version of the latest fit of `model` on a session before `before` (rule rows excluded)."""
+    row = con.execute(
+        "select version from mart.model_runs where model = $model and as_of_date < $before "
+        "and version <> 'rule' and rows_train > 0 order by as_of_date desc, run_at desc limit 1",
+        {"model": model, "before": before},
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _update_column(con, day: dt.date, column: str, frame: pl.DataFrame) -> None:
+    """Set one model column (segment or churn_risk: callers pass a constant) for `day`."""
+    con.register("model_output", frame.to_arrow())
+    try:
+        con.execute(
+            f"update mart.client_indicators as i set {column} = o.{column} from model_output as o "
+            "where i.as_of_date = $day and i.client_id = o.client_id",
+            {"day": day},
+        )
+    finally:
+        con.unregister("model_output")
+
+
+def write_segments(con: duckdb.DuckDBPyConnection, day: dt.date, segments: pl.DataFrame,
+                   features: pl.DataFrame, model_version: str, window: int) -> None:
+    """segment of every client on `day`, then the day's segment_profile and transitions."""
+    _update_column(con, day, "segment", segments.select("client_id", "segment"))
+    con.register("segment_features_day", features.to_arrow())
+    try:
+        con.execute("delete from mart.segment_profile where as_of_date = $day", {"day": day})
+        run_sql(con, "insert into mart.segment_profile by name " + sql_text("models/segment_profile"),
+                {"day": day, "model_version": model_version})
+    finally:
+        con.unregister("segment_features_day")
+    con.execute("delete from mart.segment_transitions where as_of_date = $day", {"day": day})
+    run_sql(con, "insert into mart.segment_transitions by name " + sql_text("models/segment_transitions"),
+            {"day": day, "window": window})
+
+
+def write_churn(con: duckdb.DuckDBPyConnection, day: dt.date, scores: pl.DataFrame,
+                drivers: pl.DataFrame) -> None:
+    """churn_risk of every client on `day` and the day's mart.churn_drivers."""
+    _update_column(con, day, "churn_risk", scores.select("client_id", "churn_risk"))
+    con.execute("delete from mart.churn_drivers where as_of_date = $day", {"day": day})
+    con.register("drivers_day", drivers.with_columns(as_of_date=pl.lit(day)).to_arrow())
+    try:
+        con.execute("insert into mart.churn_drivers by name select * from drivers_day")
+    finally:
+        con.unregister("drivers_day")
+
+
+def delete_model_runs(con: duckdb.DuckDBPyConnection, model: str, day: dt.date) -> None:
+    con.execute("delete from mart.model_runs where model = $model and as_of_date = $day",
+                {"model": model, "day": day})
+
+
+def write_model_runs(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
+    """Rows of mart.model_runs (long format: one metric per row)."""
+    if not rows:
+        return
+    frame = pl.DataFrame([{c: r.get(c) for c in MODEL_RUN_COLUMNS} for r in rows], schema={
+        "run_at": pl.Datetime("us"), "model": pl.String, "version": pl.String, "as_of_date": pl.Date,
+        "train_start": pl.Date, "train_end": pl.Date, "rows_train": pl.Int64, "metric_name": pl.String,
+        "metric_value": pl.Float64, "note": pl.String,
+    })
+    con.register("model_runs_new", frame.to_arrow())
+    try:
+        con.execute("insert into mart.model_runs by name select * from model_runs_new")
+    finally:
+        con.unregister("model_runs_new")
+
+
+def rebuild_correlation(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> int:
+    """Replace mart.indicator_correlation for start..end; return the rows written."""
+    values = run_sql(con, sql_text("models/correlation_inputs"), {"start": start, "end": end}).pl()
+    result = correlation.spearman_by_day(values)
+    con.execute("delete from mart.indicator_correlation where as_of_date between $start and $end",
+                {"start": start, "end": end})
+    con.register("correlation_new", result.to_arrow())
+    try:
+        con.execute("insert into mart.indicator_correlation by name select * from correlation_new")
+    finally:
+        con.unregister("correlation_new")
+    return result.height

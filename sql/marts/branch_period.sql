@@ -18,9 +18,14 @@ days as (
     where b.as_of_date <= $end
 ),
 
+-- clients with a trade in the period (to its last session up to $end): trade rows only
 active as (
-    select period_type, period_start, count(distinct client_id) filter (where traded) as active_clients
-    from int_client_period($start, $end, $period_types)
+    select p.period_type, p.period_start, count(distinct c.client_id) as active_clients
+    from touched as t
+    inner join stg_session_periods() as p
+        on p.period_type = t.period_type and p.period_start = t.period_start
+    inner join mart.client_daily as c on c.as_of_date = p.session_date
+    where c.trade_count > 0 and c.as_of_date <= $end
     group by all
 ),
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 import socket
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
+import sqlalchemy
 
 from .config import IndicatorConfig
 from .resources import ROOT
@@ -23,11 +25,26 @@ class RunFailed(RuntimeError):
     """A Dagster run failed; the message is the first step error."""
 
 
-def project_instance() -> dg.DagsterInstance:
-    """The instance of dagster.yaml at the repo root (storage under data/dagster)."""
+def project_instance(attempts: int = 5) -> dg.DagsterInstance:
+    """The instance of dagster.yaml at the repo root (storage under data/dagster).
+
+    Two crm processes starting on a brand-new storage folder race to create its SQLite
+    tables ("table ... already exists"); the loser retries once the winner is done.
+    """
     os.environ.setdefault("DAGSTER_HOME", str(ROOT))
     os.chdir(os.environ["DAGSTER_HOME"])  # dagster.yaml's storage path is relative to it
-    return dg.DagsterInstance.get()
+    for attempt in range(1, attempts):
+        try:
+            return _open_instance()
+        except sqlalchemy.exc.OperationalError:
+            time.sleep(0.5 * attempt)
+    return _open_instance()
+
+
+def _open_instance() -> dg.DagsterInstance:
+    instance = dg.DagsterInstance.get()
+    instance.event_log_storage.get_concurrency_keys()  # creates the pool tables too
+    return instance
 
 
 def _alive(pid: int) -> bool:

@@ -180,7 +180,9 @@ def dagster_phase(warehouse: Path, extracts: Path, days: list[dt.date], runs_of:
         "between_steps": run_walls - sum(s["wall"] for s in steps.values()),
         "steps": steps, "peak_rss_mb": peak, "sampled_peak_rss_mb": sampler.peak(w0, w1),
         "cpu_seconds": cpu, "load1_before": load_before, "load1_after": load1(),
-        "run_details": [{k: v for k, v in r.items() if k != "steps"} for r in runs],
+        "run_details": [{**{k: v for k, v in r.items() if k != "steps"},
+                         "step_walls": {STAGES.get(k, k): round(v["wall"], 3) for k, v in r["steps"].items()}}
+                        for r in runs],
     }
 
 
@@ -442,6 +444,11 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"  {extracts} ({'cached' if data['cached'] else 'generated'} "
               f"in {data['generate_seconds']}s)", flush=True)
 
+        def save() -> None:  # after every phase: a killed run keeps what it measured
+            if a.json:
+                a.json.parent.mkdir(parents=True, exist_ok=True)
+                a.json.write_text(json.dumps(res, indent=1, default=str))
+
         res: dict = {"args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(a).items()},
                      "machine": machine(), "data": {k: v for k, v in data.items() if k != "days"},
                      "startup_seconds": startup, "history": None}
@@ -459,6 +466,7 @@ def main(argv: list[str] | None = None) -> dict:
                 res["history"] = dagster_phase(warehouse, extracts, history_days, a.runs_of, sampler)
                 os.chdir(cwd)
                 print(f"  {res['history']['wall']:.1f}s", flush=True)
+                save()
                 if a.cache_history:
                     if cache.exists():
                         shutil.rmtree(cache)
@@ -476,6 +484,7 @@ def main(argv: list[str] | None = None) -> dict:
             print("direct: same sessions without Dagster ...", flush=True)
             res["direct"] = direct_phase(direct_wh, extracts, target_days, direct_wh.parent / "reports", sampler)
             print(f"  {res['direct']['wall']:.1f}s", flush=True)
+            save()
             if not a.keep:
                 shutil.rmtree(direct_wh.parent)
 
@@ -486,6 +495,7 @@ def main(argv: list[str] | None = None) -> dict:
         res["target"] = dagster_phase(warehouse, extracts, target_days, a.runs_of, sampler)
         os.chdir(cwd)
         print(f"  {res['target']['wall']:.1f}s", flush=True)
+        save()
         res["rows"] = stage_rows(warehouse, target_days)
         if not a.no_direct and not a.direct_first:
             run_direct()

@@ -13,8 +13,6 @@ from pydantic import Field
 class SegmentationConfig(dg.Config):
     """Behavioural clustering into stable / aggressive / conservative (docs/models.md)."""
 
-    eligible_assets: float = Field(
-        1_000.0, description="total assets from which a client can be segmented (spec 2)")
     k_min: int = Field(
         3, description="smallest k the choice may take: the spec names three segments "
                        "(k=2 is still scored and recorded)")

@@ -28,7 +28,7 @@ from pipelines.config import IndicatorConfig
 from pipelines.warehouse import run_sql, sql_text
 
 from . import churn, segmentation
-from .config import ChurnConfig, SegmentationConfig
+from .config import ChurnConfig
 
 MOVED_SHARE = 0.05
 
@@ -108,13 +108,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--truth", type=Path, required=True, help="EXTRACTS/_truth/personas.parquet")
     ap.add_argument("--flip-sessions", type=int, default=60, help="latest sessions for the flip rate")
     args = ap.parse_args(argv)
-    indicators, seg_cfg, churn_cfg = IndicatorConfig(), SegmentationConfig(), ChurnConfig()
+    indicators, churn_cfg = IndicatorConfig(), ChurnConfig()
     truth = pl.read_parquet(args.truth)
     with duckdb.connect(str(args.warehouse), read_only=True) as con:
         days = sessions(con)
         picks = sorted({days[max(len(days) - 1 - k, 0)] for k in (0, 5, 10, 20, 40)})
         ari = segment_ari(con, truth, picks)
-        params = {**indicators.params(), "eligible_assets": seg_cfg.eligible_assets}
+        params = indicators.params()
         flips = segment_flips(con, days[-args.flip_sessions - 1:], params)
         auc = churn_auc(con, days, churn_cfg.horizon, churn_cfg.top_share)
         fit = con.execute("select version, metric_name, metric_value from mart.model_runs where model = 'churn' "

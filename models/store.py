@@ -11,7 +11,7 @@ from collections.abc import Mapping
 import duckdb
 import polars as pl
 
-from pipelines.warehouse import run_sql, sql_text
+from pipelines.warehouse import BY_DAY, replace_rows, run_sql, sql_text
 
 from . import churn, correlation
 from .config import ChurnConfig
@@ -20,34 +20,38 @@ MODEL_RUN_COLUMNS = ("run_at", "model", "version", "as_of_date", "train_start", 
                      "rows_train", "metric_name", "metric_value", "note")
 
 
-def segment_features(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date,
-                     params: Mapping[str, object]) -> pl.DataFrame:
-    """Behavioural features of every client on start..end, sorted by day and client."""
+def rebuild_features(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date,
+                     params: Mapping[str, object]) -> int:
+    """Replace mart.client_features of start..end (sql/models/client_features.sql); rows written."""
+    return replace_rows(con, "mart.client_features", "models/client_features", BY_DAY, start, end, params)
+
+
+def segment_features(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> pl.DataFrame:
+    """Stored behavioural features of every client on start..end, sorted by day and client."""
     sql = sql_text("models/segment_features")
-    return run_sql(con, sql, {**params, "start": start, "end": end}).pl().sort("as_of_date", "client_id")
+    return run_sql(con, sql, {"start": start, "end": end}).pl().sort("as_of_date", "client_id")
 
 
-def churn_features(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date,
-                   params: Mapping[str, object]) -> pl.DataFrame:
+def churn_features(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> pl.DataFrame:
     sql = sql_text("models/churn_features")
-    return run_sql(con, sql, {**params, "start": start, "end": end}).pl().sort("as_of_date", "client_id")
+    return run_sql(con, sql, {"start": start, "end": end}).pl().sort("as_of_date", "client_id")
 
 
-def churn_training_set(con: duckdb.DuckDBPyConnection, start: dt.date, day: dt.date, config: ChurnConfig,
-                       params: Mapping[str, object]) -> pl.DataFrame:
+def churn_training_set(con: duckdb.DuckDBPyConnection, start: dt.date, day: dt.date,
+                       config: ChurnConfig) -> pl.DataFrame:
     """Labelled client-days of start..day whose horizon ends by `day` (nothing after `day` is read).
 
     All positives; negatives subsampled (deterministic hash) to about config.max_negatives
     and weighted back by 1 / rate. Raises churn.NotEnoughData before reading features when
-    the labels cannot support a fit (the same limits as churn.train_churn).
+    the labels cannot support a fit (the same limits as churn.train_churn). Labels and the
+    sample are streamed, never materialised: a year at 200k clients is 50 M client-days.
     """
     horizon = config.horizon
-    bound = {**params, "start": start, "end": day, "known_until": day, "horizon": horizon}
-    run_sql(con, "create or replace temp table churn_labels as " + sql_text("models/churn_labels"), bound)
-    sessions, churners, negatives, last = con.execute(
+    labels = sql_text("models/churn_labels")
+    bound = {"start": start, "end": day, "known_until": day, "horizon": horizon}
+    sessions, churners, negatives, last = run_sql(con, (
         "select count(distinct as_of_date), count(distinct client_id) filter (where label), "
-        "count(*) filter (where not label), max(as_of_date) from churn_labels where complete"
-    ).fetchone()
+        f"count(*) filter (where not label), max(as_of_date) from ({labels}) where complete"), bound).fetchone()
     if not sessions:
         raise churn.NotEnoughData(f"no session before {day} has its {horizon}-session future known yet")
     if sessions < config.min_label_sessions:
@@ -56,16 +60,14 @@ def churn_training_set(con: duckdb.DuckDBPyConnection, start: dt.date, day: dt.d
         raise churn.NotEnoughData(f"only {churners} churning clients in the labels (< {config.min_positive_clients})"
                                   if churners else "no positive label (no churn_event) in the labelled sessions")
     rate = min(1.0, config.max_negatives / max(negatives, 1))
-    # The features' SQL (a file, not data) becomes a subquery; values are bound parameters.
+    # The labels' SQL (a file, not data) becomes a subquery; values are bound parameters.
     sql = (
         "select f.*, l.label, case when l.label then 1.0 else 1.0 / $rate end as weight "
         f"from ({sql_text('models/churn_features')}) as f "
-        "inner join churn_labels as l using (as_of_date, client_id) "
+        f"inner join ({labels}) as l using (as_of_date, client_id) "
         "where l.complete and (l.label or (hash(l.client_id, l.as_of_date, $seed) % 1000000) < $rate * 1000000)"
     )
-    frame = run_sql(con, sql, {**params, "start": start, "end": last, "rate": rate,
-                               "seed": config.random_state}).pl()
-    con.execute("drop table churn_labels")
+    frame = run_sql(con, sql, {**bound, "end": last, "rate": rate, "seed": config.random_state}).pl()
     return frame.sort("as_of_date", "client_id")
 
 

@@ -28,6 +28,7 @@ from .sessions import TradingCalendar, trading_calendar
 from .warehouse import ensure_schema
 
 INDICATORS = dg.AssetKey(["mart", "client_indicators"])
+FEATURES_KEY = dg.AssetKey(["mart", "client_features"])
 DAILY = dg.AssetKey(["mart", "client_daily"])
 SEGMENTS_KEY = dg.AssetKey(["mart", "client_segments"])
 CHURN_KEY = dg.AssetKey(["mart", "churn_risk"])
@@ -37,6 +38,10 @@ KINDS = {"duckdb", "scikitlearn"}
 # Features read up to `lookback` sessions back; training reads all earlier labelled sessions.
 HISTORY = 60
 CHUNK_SESSIONS = 20  # sessions whose features one query reads (the writes are per session)
+# client_features aggregates each day's 60-session reach: n days join n x 60 rows per client.
+FEATURE_CHUNK = 5
+
+FEATURE_CHECKS = [unique_key("client_features", ["as_of_date", "client_id"])]
 
 SEGMENT_CHECKS = [
     Check("segment_filled", "every client row of the run's sessions has one of the four segments",
@@ -85,6 +90,37 @@ def _transaction(con, work):
         raise
 
 
+def _each_day(con, days: list[dt.date], read, step, model):
+    """Read stored features a chunk at a time; run step(day, features, model) -> (model, stats)
+    for each day in order, one transaction per day. Returns the last model and the stats."""
+    stats = []
+    for chunk in _chunks(days):
+        feats = read(con, chunk[0], chunk[-1])
+        for day in chunk:
+            model, s = _transaction(con, partial(step, day, feats.filter(pl.col("as_of_date") == day), model))
+            stats.append(s)
+    return model, stats
+
+
+# ---- features -----------------------------------------------------------------------
+@dg.asset(
+    key=FEATURES_KEY, deps=[_prev(INDICATORS, HISTORY), _prev(DAILY, HISTORY)],
+    partitions_def=session_partitions, backfill_policy=SINGLE_RUN, pool=POOL, group_name=GROUP, kinds={"duckdb"},
+    check_specs=[c.spec(FEATURES_KEY) for c in FEATURE_CHECKS],
+)
+def client_features(context: dg.AssetExecutionContext, duckdb: DuckDBResource, indicators: IndicatorConfig):
+    """The models' inputs per client and session (window behaviour, stored once for scoring and fits)."""
+    days, params, rows = range_sessions(context), indicators.params(), 0
+    with duckdb.get_connection() as con:
+        ensure_schema(con, trading_calendar())
+        for i in range(0, len(days), FEATURE_CHUNK):
+            chunk = days[i:i + FEATURE_CHUNK]
+            rows += store.rebuild_features(con, chunk[0], chunk[-1], params)
+        results = [c.evaluate(con, FEATURES_KEY, {"start": days[0], "end": days[-1]}) for c in FEATURE_CHECKS]
+    yield dg.MaterializeResult(metadata={"rows": rows, "sessions": len(days)})
+    yield from results
+
+
 # ---- segmentation -------------------------------------------------------------------
 def _segment_fit_rows(model: segmentation.SegmentModel, day: dt.date, start: dt.date, reason: str,
                       drift: float | None) -> list[dict]:
@@ -97,7 +133,7 @@ def _segment_fit_rows(model: segmentation.SegmentModel, day: dt.date, start: dt.
     return [{**base, "metric_name": k, "metric_value": v} for k, v in metrics.items()]
 
 
-def _segment_day(con, cal, day, feats: pl.DataFrame, model, config: SegmentationConfig, folder, window: int,
+def _segment_day(day, feats: pl.DataFrame, model, *, con, cal, config: SegmentationConfig, folder, window: int,
                  lookback: int, log) -> tuple[object, dict]:
     """Refit if due, assign every client of `day`, write segment, profile and transitions."""
     eligible = feats["eligible"].to_numpy()
@@ -134,7 +170,7 @@ def _segment_day(con, cal, day, feats: pl.DataFrame, model, config: Segmentation
 
 
 @dg.asset(
-    key=SEGMENTS_KEY, deps=[_prev(INDICATORS, HISTORY), _prev(DAILY, HISTORY)],
+    key=SEGMENTS_KEY, deps=[FEATURES_KEY, INDICATORS],
     partitions_def=session_partitions, backfill_policy=SINGLE_RUN, pool=POOL, group_name=GROUP, kinds=KINDS,
     check_specs=[c.spec(SEGMENTS_KEY) for c in SEGMENT_CHECKS],
 )
@@ -142,19 +178,13 @@ def client_segments(context: dg.AssetExecutionContext, duckdb: DuckDBResource, i
                     config: SegmentationConfig):
     """Segment of every client per session (k-means on behaviour, stable names), with profile and transitions."""
     cal, days, t0 = trading_calendar(), range_sessions(context), time.perf_counter()
-    params = {**indicators.params(), "eligible_assets": config.eligible_assets}
     folder = model_dir(duckdb.database)
-    stats = []
     with duckdb.get_connection() as con, threadpool_limits(config.threads):
         ensure_schema(con, cal)
-        model = _current_model(con, folder, "segmentation", days[0])
-        for chunk in _chunks(days):
-            feats = store.segment_features(con, chunk[0], chunk[-1], params)
-            for day in chunk:
-                model, s = _transaction(con, partial(
-                    _segment_day, con, cal, day, feats.filter(pl.col("as_of_date") == day), model, config,
-                    folder, indicators.window, indicators.lookback, context.log))
-                stats.append(s)
+        step = partial(_segment_day, con=con, cal=cal, config=config, folder=folder, window=indicators.window,
+                       lookback=indicators.lookback, log=context.log)
+        model, stats = _each_day(con, days, store.segment_features, step,
+                                 _current_model(con, folder, "segmentation", days[0]))
         results = [c.evaluate(con, SEGMENTS_KEY, {"start": days[0], "end": days[-1]}) for c in SEGMENT_CHECKS]
     compared = sum(s["compared"] for s in stats)
     fits = [s["fitted"] for s in stats if s["fitted"]]
@@ -182,14 +212,14 @@ def _churn_rows(model: churn.ChurnModel, day: dt.date, frame: pl.DataFrame | Non
     return [{**base, "metric_name": k, "metric_value": v} for k, v in model.metrics.items()]
 
 
-def _churn_day(con, cal, day, feats: pl.DataFrame, model, config: ChurnConfig, folder, params, log):
+def _churn_day(day, feats: pl.DataFrame, model, *, con, cal, config: ChurnConfig, folder, log):
     """Refit if due (or fall back to the rule), score every client of `day`, write drivers."""
     store.delete_model_runs(con, "churn", day)
     fitted = None
     if model is None or model.version == churn.RULE_VERSION or _month_start(cal, day):
         start = _session_back(cal, day, config.train_sessions + config.horizon - 1)
         try:
-            frame = store.churn_training_set(con, start, day, config, params)
+            frame = store.churn_training_set(con, start, day, config)
             model = churn.train_churn(frame, day.isoformat(), config)
             save_model(model, folder, "churn", model.version)
             store.write_model_runs(con, _churn_rows(model, day, frame, 0))
@@ -212,27 +242,18 @@ def _churn_day(con, cal, day, feats: pl.DataFrame, model, config: ChurnConfig, f
 
 
 @dg.asset(
-    key=CHURN_KEY, deps=[_prev(INDICATORS, HISTORY), _prev(DAILY, HISTORY)],
+    key=CHURN_KEY, deps=[FEATURES_KEY, _prev(INDICATORS, HISTORY)],
     partitions_def=session_partitions, backfill_policy=SINGLE_RUN, pool=POOL, group_name=GROUP, kinds=KINDS,
     check_specs=[c.spec(CHURN_KEY) for c in CHURN_CHECKS],
 )
-def churn_risk(context: dg.AssetExecutionContext, duckdb: DuckDBResource, indicators: IndicatorConfig,
-               config: ChurnConfig):
+def churn_risk(context: dg.AssetExecutionContext, duckdb: DuckDBResource, config: ChurnConfig):
     """Probability of churn within 20 sessions for every client per session, with the top drivers."""
     cal, days, t0 = trading_calendar(), range_sessions(context), time.perf_counter()
-    params = indicators.params()
     folder = model_dir(duckdb.database)
-    stats = []
     with duckdb.get_connection() as con, threadpool_limits(config.threads):
         ensure_schema(con, cal)
-        model = _current_model(con, folder, "churn", days[0])
-        for chunk in _chunks(days):
-            feats = store.churn_features(con, chunk[0], chunk[-1], params)
-            for day in chunk:
-                model, s = _transaction(con, partial(
-                    _churn_day, con, cal, day, feats.filter(pl.col("as_of_date") == day), model, config,
-                    folder, params, context.log))
-                stats.append(s)
+        step = partial(_churn_day, con=con, cal=cal, config=config, folder=folder, log=context.log)
+        model, stats = _each_day(con, days, store.churn_features, step, _current_model(con, folder, "churn", days[0]))
         results = [c.evaluate(con, CHURN_KEY, {"start": days[0], "end": days[-1]}) for c in CHURN_CHECKS]
     metrics = {k: round(v, 4) for k, v in model.metrics.items()}
     yield dg.MaterializeResult(metadata={
@@ -268,4 +289,4 @@ def indicator_correlation(context: dg.AssetExecutionContext, duckdb: DuckDBResou
     yield from results
 
 
-MODEL_ASSETS = [client_segments, churn_risk, indicator_correlation]
+MODEL_ASSETS = [client_features, client_segments, churn_risk, indicator_correlation]

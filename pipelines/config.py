@@ -20,6 +20,9 @@ class IndicatorConfig(dg.ConfigurableResource):
     annual_sessions: int = Field(250, description="sessions per year for annualised rates")
     cash_spread_rate: float = Field(0.01, description="what the firm earns on client cash, per year")
     effective_assets: float = Field(10_000, description="total assets from which a client is effective (有效户)")
+    eligible_assets: float = Field(
+        1_000.0, description="total assets from which a client can be segmented (spec 2), and from which its "
+                             "daily return counts in the volatility feature")
     trap_threshold: float = Field(0.10, description="position loss from which it is trapped (套牢)")
     medium_level: float = Field(0.20, description="trapped depth from which the level is medium (中套)")
     deep_level: float = Field(0.30, description="trapped depth from which the level is deep (深套)")

@@ -22,7 +22,7 @@ MARTS = DAILY_MARTS + PERIOD_MARTS
 # Other models: table -> SQL file, all keyed by as_of_date.
 QUALITY_MODELS = {"quality.warnings": "quality/stale_quotes"}
 
-_BY_DAY = "delete from {table} where as_of_date between $start and $end"
+BY_DAY = "delete from {table} where as_of_date between $start and $end"
 _BY_PERIOD = """delete from {table} where (period_type, period_start) in (
     select period_type, period_start from stg_session_periods()
     where session_date between $start and $end)"""
@@ -73,14 +73,14 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, calendar: TradingCalendar) -> 
 def rebuild_mart(con: duckdb.DuckDBPyConnection, mart: str, start: dt.date, end: dt.date,
                  params: Mapping[str, object]) -> int:
     """Replace the rows of mart.<mart> for [start, end] (days, or periods touching them)."""
-    delete = _BY_PERIOD if mart in PERIOD_MARTS else _BY_DAY
+    delete = _BY_PERIOD if mart in PERIOD_MARTS else BY_DAY
     return replace_rows(con, f"mart.{mart}", f"marts/{mart}", delete, start, end, params)
 
 
 def rebuild_quality(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date,
                     params: Mapping[str, object]) -> int:
     """Recompute the data warnings of [start, end]."""
-    return sum(replace_rows(con, table, model, _BY_DAY, start, end, params)
+    return sum(replace_rows(con, table, model, BY_DAY, start, end, params)
                for table, model in QUALITY_MODELS.items())
 
 

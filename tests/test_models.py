@@ -110,8 +110,8 @@ def test_eligibility_needs_1000_assets_and_a_trade_in_60_sessions(tiny_warehouse
                     " daily_pnl, net_inflow) values (?, ?, ?, ?, ?, 0, 0)", daily)
     con.executemany("insert into mart.client_indicators (as_of_date, client_id, days_since_last_trade, cash_ratio)"
                     " values (?, ?, ?, 0.5)", indicators)
-    params = {**IndicatorConfig().params(), "eligible_assets": 1000.0, "start": day, "end": day}
-    got = dict(run_sql(con, sql_text("models/segment_features"), params).pl().select("client_id", "eligible").rows())
+    params = {**IndicatorConfig(eligible_assets=1000.0).params(), "start": day, "end": day}
+    got = dict(run_sql(con, sql_text("models/client_features"), params).pl().select("client_id", "eligible").rows())
     assert got == {"poor": False, "quiet": False, "just_active": True, "never": False}
 
 

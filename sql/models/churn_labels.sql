@@ -3,45 +3,34 @@
 -- up to $known_until are read, so a label is `complete` when its whole horizon is known.
 with
 
-bounds as (
-    select
-        (select session_idx from ref.sessions where session_date = $known_until) as known_idx
+known as (
+    select session_idx as known_idx from ref.sessions where session_date = $known_until
 ),
 
-events as (
-    select
-        i.as_of_date,
-        i.client_id,
-        s.session_idx,
-        coalesce(i.churn_event, false) as churn_event
+days as (
+    select i.as_of_date, i.client_id, s.session_idx
     from mart.client_indicators as i
     inner join ref.sessions as s on i.as_of_date = s.session_date
-    where i.as_of_date >= $start and i.as_of_date <= $known_until
+    where i.as_of_date between $start and least($end, $known_until)
 ),
 
-labelled as (
-    select
-        as_of_date,
-        client_id,
-        session_idx,
-        coalesce(
-            bool_or(churn_event) over (
-                partition by client_id order by session_idx
-                range between 1 following and $horizon following
-            ),
-            false
-        ) as label
-    from events
+-- churn events are rare: each one makes the $horizon sessions before it positive
+positive_days as (
+    select distinct i.client_id, s.session_date as as_of_date
+    from mart.client_indicators as i
+    inner join ref.sessions as e on e.session_date = i.as_of_date
+    inner join ref.sessions as s on s.session_idx between e.session_idx - $horizon and e.session_idx - 1
+    where i.churn_event and i.as_of_date > $start and i.as_of_date <= $known_until
 ),
 
 final as (
     select
-        as_of_date,
-        client_id,
-        label,
-        session_idx + $horizon <= (select known_idx from bounds) as complete
-    from labelled
-    where as_of_date <= $end
+        d.as_of_date,
+        d.client_id,
+        p.client_id is not null as label,
+        d.session_idx + $horizon <= (select known_idx from known) as complete
+    from days as d
+    left join positive_days as p on p.as_of_date = d.as_of_date and p.client_id = d.client_id
 )
 
 select * from final

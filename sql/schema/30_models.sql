@@ -26,3 +26,17 @@ create table if not exists mart.model_runs (
     as_of_date date, train_start date, train_end date, rows_train bigint,
     metric_name varchar, metric_value double, note varchar
 );
+-- The models' inputs per client-day (sql/models/client_features.sql): segmentation's
+-- (seg_*) and churn's features, stored once so a churn fit reads them instead of
+-- recomputing a year of windows.
+create table if not exists mart.client_features (
+    as_of_date date not null, client_id varchar not null, eligible boolean,
+    seg_turnover double, seg_activity double, seg_concentration double, seg_cash_ratio double,
+    seg_trade_size double, seg_volatility double, avg_trade_size double, pnl_volatility double,
+    total_assets double, log_assets double, assets_to_peak double, net_outflow_share_w double,
+    net_outflow_share_l double, withdraw_days_w bigint, activity_5 double, activity_w double,
+    activity_l double, trade_trend double, assets_change_w double, market_value_change_w double,
+    days_since_last_trade bigint, never_traded integer, cash_ratio double, concentration double,
+    trapped_ratio double, pnl_rate double, log_tenure double, history_share double,
+    churned_recently integer
+);

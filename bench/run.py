@@ -47,12 +47,13 @@ STAGES = {  # Dagster step key -> stage name, in the order of the table
     "mart__branch_period": "branch_period",
     "mart__broker_ranking": "broker_ranking",
     "mart__team_ranking": "team_ranking",
+    "mart__client_features": "model_features",
     "mart__client_segments": "segmentation",
     "mart__churn_risk": "churn",
     "mart__indicator_correlation": "indicator_correlation",
     "report__daily": "report",
 }
-ALWAYS_LISTED = ("segmentation", "churn")  # shown as n/a when the job does not have them
+ALWAYS_LISTED = ("model_features", "segmentation", "churn")  # shown as n/a when the job does not have them
 PERIOD_STAGES = ("branch_period", "broker_ranking", "team_ranking")
 
 
@@ -263,6 +264,7 @@ def stage_rows(warehouse: Path, days: list[dt.date]) -> dict[str, int | None]:
         "client_indicators": "select count(*) from mart.client_indicators where as_of_date between $s and $e",
         "security_trapped": "select count(*) from mart.security_trapped where as_of_date between $s and $e",
         "branch_daily": "select count(*) from mart.branch_daily where as_of_date between $s and $e",
+        "model_features": "select count(*) from mart.client_features where as_of_date between $s and $e",
         "segmentation": "select count(*) from mart.client_indicators where as_of_date between $s and $e",
         "churn": "select count(*) from mart.client_indicators where as_of_date between $s and $e",
         "indicator_correlation": "select count(*) from mart.client_indicators where as_of_date between $s and $e",

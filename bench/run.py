@@ -11,7 +11,7 @@
    STEP_START / STEP_SUCCESS events, peak memory from a VmRSS sampling thread;
 4. direct: the same sessions on a copy of the pre-target warehouse, calling ensure_schema,
    ingest_day, rebuild_mart (MARTS order, CHUNK_SESSIONS chunks, rebuild_quality after
-   client_daily), the asset checks and render_report without Dagster: Dagster's overhead
+   client_daily), rebuild_rankings, the asset checks and render_report without Dagster: Dagster's overhead
    is the difference;
 5. baselines on the last session: the DuckDB floor (bench/floor.py) and the pandas
    analyst (bench/pandas_baseline.py, checked against the warehouse), as child processes.
@@ -45,8 +45,7 @@ STAGES = {  # Dagster step key -> stage name, in the order of the table
     "mart__security_trapped": "security_trapped",
     "mart__branch_daily": "branch_daily",
     "mart__branch_period": "branch_period",
-    "mart__broker_ranking": "broker_ranking",
-    "mart__team_ranking": "team_ranking",
+    "rankings": "rankings",
     "mart__client_features": "model_features",
     "mart__client_segments": "segmentation",
     "mart__churn_risk": "churn",
@@ -54,7 +53,7 @@ STAGES = {  # Dagster step key -> stage name, in the order of the table
     "report__daily": "report",
 }
 ALWAYS_LISTED = ("model_features", "segmentation", "churn")  # shown as n/a when the job does not have them
-PERIOD_STAGES = ("branch_period", "broker_ranking", "team_ranking")
+PERIOD_TABLES = {"branch_period": ("branch_period",), "rankings": ("broker_ranking", "team_ranking")}
 
 
 # ---- machine ------------------------------------------------------------------------
@@ -206,7 +205,7 @@ def direct_phase(warehouse: Path, extracts: Path, days: list[dt.date], report_di
     from pipelines.config import IndicatorConfig
     from pipelines.ingest import ingest_day
     from pipelines.sessions import trading_calendar
-    from pipelines.warehouse import MARTS, ensure_schema, rebuild_mart, rebuild_quality
+    from pipelines.warehouse import MARTS, RANKING_MARTS, ensure_schema, rebuild_mart, rebuild_quality, rebuild_rankings
     from reports.queries import ReportConfig
     from reports.render import render_report
     import dagster as dg
@@ -245,6 +244,12 @@ def direct_phase(warehouse: Path, extracts: Path, days: list[dt.date], report_di
                     timed(mart, "sql", lambda: rebuild_quality(con, chunk[0], chunk[-1], params))
             timed(mart, "checks", lambda: [c.evaluate(con, dg.AssetKey(["mart", mart]), rng)
                                            for c in MART_CHECKS.get(mart, [])])
+    with duckdb.connect(str(warehouse)) as con:  # the rankings multi-asset
+        timed("rankings", "schema", lambda: ensure_schema(con, cal))
+        for chunk in chunks("rankings"):
+            timed("rankings", "sql", lambda: rebuild_rankings(con, chunk[0], chunk[-1], params))
+        timed("rankings", "checks", lambda: [c.evaluate(con, dg.AssetKey(["mart", m]), rng)
+                                             for m in RANKING_MARTS for c in MART_CHECKS.get(m, [])])
     timed("report", "sql", lambda: render_report(warehouse, days[-1], report_dir,
                                                  ReportConfig.from_indicators(cfg)))
     for s in stages.values():
@@ -270,9 +275,11 @@ def stage_rows(warehouse: Path, days: list[dt.date]) -> dict[str, int | None]:
         "indicator_correlation": "select count(*) from mart.client_indicators where as_of_date between $s and $e",
         "report": "select count(*) from mart.client_indicators where as_of_date = $e",
     }
-    for m in PERIOD_STAGES:
-        q[m] = (f"select count(*) from mart.{m} where (period_type, period_start) in "
-                "(select period_type, period_start from stg_session_periods() where session_date between $s and $e)")
+    for stage, tables in PERIOD_TABLES.items():
+        q[stage] = " + ".join(
+            f"(select count(*) from mart.{m} where (period_type, period_start) in (select period_type, "
+            "period_start from stg_session_periods() where session_date between $s and $e))" for m in tables)
+        q[stage] = f"select {q[stage]}"
     out = {}
     with duckdb.connect(str(warehouse), read_only=True) as con:
         for stage, sql in q.items():

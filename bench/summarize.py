@@ -40,7 +40,7 @@ def scale_row(res: dict) -> dict:
         "wall": t["wall"], "per_session": t["per_session"],
         "ingest": steps.get("raw_extracts"), "client_daily": steps.get("client_daily"),
         "client_indicators": steps.get("client_indicators"),
-        "period_marts": sum(steps.get(k, 0) for k in ("branch_period", "broker_ranking", "team_ranking")),
+        "period_marts": sum(steps.get(k, 0) for k in ("branch_period", "rankings")),
         "models": sum(steps.get(k, 0) for k in ("client_features", "client_segments", "churn_risk",
                                                                   "indicator_correlation")),
         "report": steps.get("daily"), "peak": t["peak_rss_mb"], "load": t.get("load1_before"),

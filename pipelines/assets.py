@@ -15,7 +15,7 @@ from .ingest import ingest_day
 from .partitions import range_sessions, session_partitions
 from .resources import ExtractsResource
 from .sessions import trading_calendar
-from .warehouse import ensure_schema, rebuild_mart, rebuild_quality
+from .warehouse import RANKING_MARTS, ensure_schema, rebuild_mart, rebuild_quality, rebuild_rankings
 
 POOL = "duckdb"  # one writer at a time: DuckDB locks the file per process
 # Sessions per transaction. client_indicators aggregates each day's 62-session reach,
@@ -128,16 +128,43 @@ branch_period = _mart(
     deps=[dg.AssetKey(["mart", "branch_daily"]), dg.AssetKey(["mart", "client_indicators"])],
     description="Week / month / quarter / half / year to date with changes vs the previous period (spec 3).",
 )
-broker_ranking = _mart(
-    "broker_ranking",
-    deps=[dg.AssetKey(["mart", "client_indicators"]), RAW_KEYS["clients"]],
-    description="Brokers ranked by revenue per period, with the previous period's rank (spec 4).",
+RANKING_KEYS = {name: dg.AssetKey(["mart", name]) for name in RANKING_MARTS}
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(RANKING_KEYS["broker_ranking"], group_name="marts", kinds={"duckdb"},
+                     deps=[dg.AssetKey(["mart", "client_indicators"]), RAW_KEYS["clients"]],
+                     description="Brokers ranked by revenue per period, with the previous period's rank (spec 4)."),
+        dg.AssetSpec(RANKING_KEYS["team_ranking"], group_name="marts", kinds={"duckdb"},
+                     deps=[dg.AssetKey(["mart", "client_indicators"]), RAW_KEYS["clients"], RAW_KEYS["brokers"]],
+                     description="Brokerage teams ranked by revenue per period, with the previous period's rank "
+                                 "(spec 4)."),
+    ],
+    check_specs=[c.spec(key) for name, key in RANKING_KEYS.items() for c in MART_CHECKS.get(name, [])],
+    partitions_def=session_partitions,
+    backfill_policy=SINGLE_RUN,
+    pool=POOL,
+    name="rankings",
 )
-team_ranking = _mart(
-    "team_ranking",
-    deps=[dg.AssetKey(["mart", "client_indicators"]), RAW_KEYS["clients"], RAW_KEYS["brokers"]],
-    description="Brokerage teams ranked by revenue per period, with the previous period's rank (spec 4).",
-)
+def rankings(context: dg.AssetExecutionContext, duckdb: DuckDBResource, indicators: IndicatorConfig):
+    """Both rankings per chunk, in one transaction, from one pass over the clients' periods
+    (and mart.client_month, which they combine)."""
+    days = range_sessions(context)
+    rows = dict.fromkeys(RANKING_KEYS, 0)
+    with duckdb.get_connection() as con:
+        ensure_schema(con, trading_calendar())
+        for i in range(0, len(days), DEFAULT_CHUNK):
+            chunk = days[i:i + DEFAULT_CHUNK]
+            for name, n in rebuild_rankings(con, chunk[0], chunk[-1], indicators.params()).items():
+                rows[name] += n
+        params = {**indicators.params(), "start": days[0], "end": days[-1]}
+        results = [c.evaluate(con, key, params) for name, key in RANKING_KEYS.items()
+                   for c in MART_CHECKS.get(name, [])]
+    for name, key in RANKING_KEYS.items():
+        yield dg.MaterializeResult(asset_key=key, metadata={"rows": rows[name], "sessions": len(days)})
+    yield from results
+
 
 ASSETS = [raw_extracts, client_daily, client_indicators, security_trapped, branch_daily,
-          branch_period, broker_ranking, team_ranking]
+          branch_period, rankings]

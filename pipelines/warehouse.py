@@ -17,8 +17,10 @@ _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 # Tables rebuilt by the model of the same name: mart.<name> from sql/marts/<name>.sql.
 DAILY_MARTS = ("client_daily", "client_indicators", "security_trapped", "branch_daily")
-PERIOD_MARTS = ("branch_period", "broker_ranking", "team_ranking")
+PERIOD_MARTS = ("branch_period",)
 MARTS = DAILY_MARTS + PERIOD_MARTS
+# Rebuilt together by rebuild_rankings, from one pass over the clients' periods.
+RANKING_MARTS = ("broker_ranking", "team_ranking")
 # Other models: table -> SQL file, all keyed by as_of_date.
 QUALITY_MODELS = {"quality.warnings": "quality/stale_quotes"}
 
@@ -26,6 +28,8 @@ BY_DAY = "delete from {table} where as_of_date between $start and $end"
 _BY_PERIOD = """delete from {table} where (period_type, period_start) in (
     select period_type, period_start from stg_session_periods()
     where session_date between $start and $end)"""
+_BY_MONTH = """delete from {table}
+    where month_start between date_trunc('month', $start)::date and date_trunc('month', $end)::date"""
 
 
 def sql_text(name: str) -> str:
@@ -50,6 +54,18 @@ def connect(path: Path | str, read_only: bool = False) -> Iterator[duckdb.DuckDB
         yield con
     finally:
         con.close()
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Commit if the block succeeds, else roll back: all or nothing."""
+    con.execute("begin")
+    try:
+        yield
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection, calendar: TradingCalendar) -> None:
@@ -84,16 +100,33 @@ def rebuild_quality(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date
                for table, model in QUALITY_MODELS.items())
 
 
+def rebuild_rankings(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date,
+                     params: Mapping[str, object]) -> dict[str, int]:
+    """Replace broker_ranking and team_ranking for the periods touching [start, end], in one
+    transaction: mart.client_month for the range's months (and earlier months of the year
+    that miss loaded sessions), then both rankings from one pass. Rows inserted per mart."""
+    bound = {**params, "start": start, "end": end}
+    with transaction(con):
+        since = run_sql(con, sql_text("marts/client_month_from"), bound).fetchone()[0]
+        run_sql(con, _BY_MONTH.format(table="mart.client_month"), {**bound, "start": since})
+        _insert(con, "mart.client_month", "marts/client_month", {**bound, "start": since})
+        written = (*RANKING_MARTS, "ranking_periods")
+        for mart in written:  # before computing: prev_rank falls back on the stored rows
+            run_sql(con, _BY_PERIOD.format(table=f"mart.{mart}"), bound)
+        run_sql(con, f"create temp table rankings as {sql_text('marts/rankings')}", bound)
+        rows = {mart: _insert(con, f"mart.{mart}", f"marts/{mart}", bound) for mart in written}
+        con.execute("drop table rankings")
+    return {mart: rows[mart] for mart in RANKING_MARTS}
+
+
 def replace_rows(con: duckdb.DuckDBPyConnection, table: str, model: str, delete: str,
                  start: dt.date, end: dt.date, params: Mapping[str, object]) -> int:
     """Delete the range's rows and insert the model's output, in one transaction."""
     bound = {**params, "start": start, "end": end}
-    con.execute("begin")
-    try:
+    with transaction(con):
         run_sql(con, delete.format(table=table), bound)
-        n = run_sql(con, f"insert into {table} by name {sql_text(model)}", bound).fetchone()[0]
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
-    return n
+        return _insert(con, table, model, bound)
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, model: str, bound: Mapping[str, object]) -> int:
+    return run_sql(con, f"insert into {table} by name {sql_text(model)}", bound).fetchone()[0]

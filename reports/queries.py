@@ -162,7 +162,8 @@ def rankings(con, day: dt.date, params: dict) -> dict:
     team_names = {r["team_id"]: r["team_name"] for r in names}
     out = {"month_start": month_start, "prev_month_start": prev_start}
     p = {**params, "period_type": "month", "period_start": month_start, "prev_start": prev_start}
-    month_rows = fetch(con, "ranking_period", p)
+    # the marts hold the month to `day` in the report of a run's last session: read, not recomputed
+    month_rows = fetch(con, "ranking_period_stored", p) or fetch(con, "ranking_period", p)
     day_rows = fetch(con, "ranking_day", p)
 
     def name(group: str, gid: str | None) -> str:

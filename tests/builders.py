@@ -12,7 +12,7 @@ from pipelines.config import IndicatorConfig
 from pipelines.extracts import SCHEMAS
 from pipelines.ingest import ingest_day
 from pipelines.sessions import trading_calendar
-from pipelines.warehouse import MARTS, ensure_schema, rebuild_mart, rebuild_quality
+from pipelines.warehouse import MARTS, ensure_schema, rebuild_mart, rebuild_quality, rebuild_rankings
 
 BROKERS = [dict(broker_id="B1", broker_name="李经理", team_id="T1", team_name="一组",
                 branch_id="0731", branch_name="长沙营业部", hire_date="2010-01-01")]
@@ -70,5 +70,6 @@ def build_warehouse(root: Path, db: Path, config: IndicatorConfig | None = None)
     params = (config or IndicatorConfig()).params()
     for mart in MARTS:
         rebuild_mart(con, mart, days[0], days[-1], params)
+    rebuild_rankings(con, days[0], days[-1], params)
     rebuild_quality(con, days[0], days[-1], params)
     return con

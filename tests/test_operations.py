@@ -24,7 +24,8 @@ SESSIONS = 8
 TABLES = ["raw.clients", "raw.brokers", "raw.trades", "raw.positions", "raw.cash", "raw.quotes",
           "raw.market", "quality.rejects", "quality.warnings", "mart.client_daily",
           "mart.client_indicators", "mart.security_trapped", "mart.branch_daily",
-          "mart.branch_period", "mart.broker_ranking", "mart.team_ranking"]
+          "mart.branch_period", "mart.broker_ranking", "mart.team_ranking", "mart.client_month",
+          "mart.ranking_periods"]
 
 
 def snapshot(db: Path) -> dict[str, pl.DataFrame]:

@@ -1,3 +1,5 @@
--- mart.broker_ranking: brokers ranked by revenue per period touching $start .. $end (spec 4).
-select * rename (group_id as broker_id)
-from int_ranking($start, $end, $effective_assets, 'broker', $period_types)
+-- mart.broker_ranking: brokers ranked by revenue per period touching the chunk (spec 4),
+-- from the chunk's rankings (sql/marts/rankings.sql).
+select * exclude (kind, period_end) rename (group_id as broker_id)
+from rankings
+where kind = 'broker'

@@ -81,3 +81,20 @@ create table if not exists mart.team_ranking (
     active_ratio double, churned_clients bigint, avg_profitability double,
     rank bigint, prev_rank bigint
 );
+
+-- Internal, not spec tables (see pipelines/warehouse.py::rebuild_rankings).
+-- Per month and client, from all the month's loaded sessions: what the ranking periods
+-- combine (sql/intermediate/int_client_calendar.sql), so a session re-reads one month of
+-- client-days instead of a year's. snapshot_date / broker_id / open_date: the latest
+-- raw.clients row of the month (also for clients without a client_daily row in it).
+create table if not exists mart.client_month (
+    month_start date not null, client_id varchar not null,
+    net_inflow double, trade_amount double, net_commission double, revenue double,
+    traded boolean, churned boolean, last_date date, last_assets double, last_profitability double,
+    snapshot_date date, broker_id varchar, open_date date
+);
+-- The last session the stored broker_ranking and team_ranking rows of each period run to,
+-- so the report can read them instead of recomputing its day's period.
+create table if not exists mart.ranking_periods (
+    period_type varchar not null, period_start date not null, period_end date not null
+);

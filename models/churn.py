@@ -26,7 +26,6 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.inspection import permutation_importance
 from sklearn.metrics import brier_score_loss, roc_auc_score
-from sklearn.model_selection import StratifiedGroupKFold
 
 from .config import ChurnConfig
 
@@ -130,13 +129,24 @@ def build_estimator(config: ChurnConfig, positives: int, folds=None) -> Calibrat
 
 
 def client_folds(frame: pl.DataFrame, config: ChurnConfig) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Calibration folds that hold out whole clients (stratified, shuffled with the seed).
+    """Calibration folds that hold out whole clients, stratified by client: churning clients and
+    the others are each dealt round-robin to the folds in a seeded random order.
 
     Unshuffled folds of time-sorted rows would calibrate on another period (measured: ECE
     0.066 instead of 0.006); shuffled rows would calibrate on the same clients' next days.
+    Not sklearn's StratifiedGroupKFold: it loops over clients in Python (6.8 s for 63k clients).
     """
-    cv = StratifiedGroupKFold(config.calibration_folds, shuffle=True, random_state=config.random_state)
-    return list(cv.split(np.zeros(frame.height), frame["label"].to_numpy(), frame["client_id"].to_numpy()))
+    k = config.calibration_folds
+    clients = frame.group_by("client_id", maintain_order=True).agg(churner=pl.col("label").any())
+    order = np.random.default_rng(config.random_state).permutation(clients.height)
+    churner = clients["churner"].to_numpy()[order]
+    fold = np.empty(clients.height, dtype=np.int64)
+    for flag in (True, False):
+        dealt = order[churner == flag]
+        fold[dealt] = np.arange(len(dealt)) % k
+    rows = frame.select("client_id").join(clients.select("client_id").with_columns(fold=fold), on="client_id",
+                                          how="left", maintain_order="left")["fold"].to_numpy()
+    return [(np.flatnonzero(rows != f), np.flatnonzero(rows == f)) for f in range(k)]
 
 
 def _xyw(frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -47,6 +47,9 @@ class ChurnConfig(dg.Config):
     min_positive_clients: int = Field(
         10, description="fewest distinct churning clients in the training labels; fewer: rule score")
     max_negatives: int = Field(60_000, description="most negative client-days a fit uses (weighted subsample)")
+    max_positives: int = Field(
+        40_000, description="most positive client-days a fit uses (weighted subsample): bounds a fit's cost "
+                            "whatever the branch size and history (200k clients: ~250k positive rows in 40 sessions)")
     isotonic_min_positives: int = Field(
         300, description="positive rows from which calibration is isotonic (else sigmoid)")
     calibration_folds: int = Field(3, description="folds of CalibratedClassifierCV")

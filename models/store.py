@@ -41,17 +41,18 @@ def churn_training_set(con: duckdb.DuckDBPyConnection, start: dt.date, day: dt.d
                        config: ChurnConfig) -> pl.DataFrame:
     """Labelled client-days of start..day whose horizon ends by `day` (nothing after `day` is read).
 
-    All positives; negatives subsampled (deterministic hash) to about config.max_negatives
-    and weighted back by 1 / rate. Raises churn.NotEnoughData before reading features when
+    Positives and negatives subsampled (deterministic hash) to about config.max_positives and
+    config.max_negatives, each weighted back by 1 / its rate. Raises churn.NotEnoughData before reading features when
     the labels cannot support a fit (the same limits as churn.train_churn). Labels and the
     sample are streamed, never materialised: a year at 200k clients is 50 M client-days.
     """
     horizon = config.horizon
     labels = sql_text("models/churn_labels")
     bound = {"start": start, "end": day, "known_until": day, "horizon": horizon}
-    sessions, churners, negatives, last = run_sql(con, (
+    sessions, churners, positives, negatives, last = run_sql(con, (
         "select count(distinct as_of_date), count(distinct client_id) filter (where label), "
-        f"count(*) filter (where not label), max(as_of_date) from ({labels}) where complete"), bound).fetchone()
+        "count(*) filter (where label), count(*) filter (where not label), max(as_of_date) "
+        f"from ({labels}) where complete"), bound).fetchone()
     if not sessions:
         raise churn.NotEnoughData(f"no session before {day} has its {horizon}-session future known yet")
     if sessions < config.min_label_sessions:
@@ -59,15 +60,18 @@ def churn_training_set(con: duckdb.DuckDBPyConnection, start: dt.date, day: dt.d
     if churners < config.min_positive_clients:
         raise churn.NotEnoughData(f"only {churners} churning clients in the labels (< {config.min_positive_clients})"
                                   if churners else "no positive label (no churn_event) in the labelled sessions")
-    rate = min(1.0, config.max_negatives / max(negatives, 1))
+    rates = {"rate_pos": min(1.0, config.max_positives / positives),
+             "rate_neg": min(1.0, config.max_negatives / max(negatives, 1))}
     # The labels' SQL (a file, not data) becomes a subquery; values are bound parameters.
     sql = (
-        "select f.*, l.label, case when l.label then 1.0 else 1.0 / $rate end as weight "
+        "select * exclude (rate), 1.0 / rate as weight from ("
+        "select f.*, l.label, case when l.label then $rate_pos else $rate_neg end as rate, "
+        "(hash(l.client_id, l.as_of_date, $seed) % 1000000) / 1000000 as draw "
         f"from ({sql_text('models/churn_features')}) as f "
-        f"inner join ({labels}) as l using (as_of_date, client_id) "
-        "where l.complete and (l.label or (hash(l.client_id, l.as_of_date, $seed) % 1000000) < $rate * 1000000)"
+        f"inner join ({labels}) as l using (as_of_date, client_id) where l.complete"
+        ") where draw < rate"
     )
-    frame = run_sql(con, sql, {**bound, "end": last, "rate": rate, "seed": config.random_state}).pl()
+    frame = run_sql(con, sql, {**bound, "end": last, **rates, "seed": config.random_state}).pl().drop("draw")
     return frame.sort("as_of_date", "client_id")
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from itertools import combinations
 
+import numpy as np
 import polars as pl
 
 INDICATORS = (
@@ -17,21 +18,34 @@ INDICATORS = (
 PAIRS = list(combinations(INDICATORS, 2))
 
 
+def _spearman_day(day, frame: pl.DataFrame) -> list[dict]:
+    """Every pair of one day. A pair's rows are those where both indicators are defined; most
+    indicators are defined for every client, so ranks are cached per (indicator, the
+    incomplete indicators defining the rows): ~40 rankings a day instead of 110."""
+    values = {c: frame[c].cast(pl.Float64).to_numpy() for c in INDICATORS}
+    valid = {c: np.isfinite(v) for c, v in values.items()}
+    complete = {c: bool(m.all()) for c, m in valid.items()}
+    ranks: dict[tuple, np.ndarray] = {}
+
+    def rank(col: str, among: tuple[str, ...], rows: np.ndarray) -> np.ndarray:
+        if (col, among) not in ranks:
+            ranks[col, among] = pl.Series(values[col][rows]).rank("average").to_numpy()
+        return ranks[col, among]
+
+    out = []
+    for a, b in PAIRS:
+        among = tuple(c for c in (a, b) if not complete[c])
+        rows = np.logical_and.reduce([valid[c] for c in among]) if among else np.ones(frame.height, bool)
+        n = int(rows.sum())
+        ra, rb = rank(a, among, rows), rank(b, among, rows)
+        rho = float(np.corrcoef(ra, rb)[0, 1]) if n > 1 and ra.std() > 0 and rb.std() > 0 else None
+        out.append({"as_of_date": day, "indicator_a": a, "indicator_b": b, "spearman": rho, "clients": n})
+    return out
+
+
 def spearman_by_day(frame: pl.DataFrame) -> pl.DataFrame:
     """as_of_date, indicator_a, indicator_b, spearman, clients for every pair and day of `frame`."""
-    aggs = []
-    for i, (a, b) in enumerate(PAIRS):
-        both = pl.col(a).is_not_null() & pl.col(b).is_not_null() & pl.col(a).is_finite() & pl.col(b).is_finite()
-        aggs += [
-            pl.corr(pl.col(a).filter(both).rank("average"), pl.col(b).filter(both).rank("average")).alias(f"s{i}"),
-            both.sum().alias(f"n{i}"),
-        ]
-    wide = frame.group_by("as_of_date").agg(aggs)
-    return pl.concat([
-        wide.select(
-            "as_of_date",
-            indicator_a=pl.lit(a), indicator_b=pl.lit(b),
-            spearman=pl.col(f"s{i}").fill_nan(None), clients=pl.col(f"n{i}").cast(pl.Int64),
-        )
-        for i, (a, b) in enumerate(PAIRS)
-    ]).sort("as_of_date", "indicator_a", "indicator_b")
+    rows = [r for (day,), g in frame.group_by("as_of_date") for r in _spearman_day(day, g)]
+    schema = {"as_of_date": pl.Date, "indicator_a": pl.String, "indicator_b": pl.String,
+              "spearman": pl.Float64, "clients": pl.Int64}
+    return pl.DataFrame(rows, schema=schema).sort("as_of_date", "indicator_a", "indicator_b")

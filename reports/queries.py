@@ -120,7 +120,8 @@ def kpis(con, day: dt.date, params: dict) -> dict:
     for key in DAY_CARDS:
         lab, kind = label[key]
         cards.append({"label": lab, **_compare(key, kind, today, before)})
-    rows = fetch(con, "kpi_periods", params)
+    # mart.branch_period holds the periods to `day` in the report of a run's last session
+    rows = fetch(con, "kpi_periods_stored", params) or fetch(con, "kpi_periods", params)
     periods = []
     for ptype in labels.PERIODS:
         cur = next(r for r in rows if r["period_type"] == ptype and r["which"] == "cur")

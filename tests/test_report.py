@@ -33,7 +33,7 @@ from reports.formatting import (
     fmt_rank_change,
 )
 from reports.masking import mask_name, mask_number, mask_row
-from reports.queries import ReportConfig, kpis, rankings
+from reports.queries import ReportConfig, fetch, kpis, rankings
 from reports.render import render_report
 
 from .conftest import query
@@ -314,6 +314,21 @@ def test_month_to_date_kpis(example_warehouse, reports_out):
     html = _html(reports_out / "report-2024-10-15.html")
     table = html.split('<table class="kpi">', 1)[1].split("</table>", 1)[0]
     assert fmt_cny(revenue) in table and fmt_change(revenue / revenue_sept - 1) in table
+
+
+def test_kpis_read_from_the_mart_at_the_last_session_equal_the_recomputed_ones(example_warehouse):
+    """At a run's last session mart.branch_period holds every period to that day: the report
+    reads it (kpi_periods_stored) and gets what kpi_periods recomputes; before it, nothing."""
+    last = dt.date(2024, 10, 29)
+    with duckdb.connect(str(example_warehouse), read_only=True) as con:
+        p = {**ReportConfig().params(), "day": last}
+        stored, computed = fetch(con, "kpi_periods_stored", p), fetch(con, "kpi_periods", p)
+        assert fetch(con, "kpi_periods_stored", {**p, "day": DAY}) == []
+    assert len(stored) == len(computed) == 10
+    for s, c in zip(stored, computed):
+        assert s.keys() == c.keys()
+        for key, value in c.items():
+            assert s[key] == (pytest.approx(value, rel=1e-9) if isinstance(value, float) else value), key
 
 
 def test_rankings_to_date_equal_the_marts_at_period_end(example_warehouse):

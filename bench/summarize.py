@@ -51,7 +51,7 @@ def scale_row(res: dict) -> dict:
 def main(paths: list[str]) -> None:
     runs = [json.loads(Path(p).read_text()) for p in paths]
     print("| clients | history | sessions | wall s | s/session | ingest | client_daily | client_indicators "
-          "| 3 period marts | models | report | direct (no Dagster) s | peak RSS MB | load avg |")
+          "| period marts | models | report | direct (no Dagster) s | peak RSS MB | load avg |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for res in runs:
         r = scale_row(res)

@@ -117,9 +117,21 @@ def evaluate(y: np.ndarray, p: np.ndarray, w: np.ndarray, top_share: float) -> d
 
 
 # ---- training -----------------------------------------------------------------------
+class RankingTrees(HistGradientBoostingClassifier):
+    """Boosted trees fitted on the sample as drawn, without its weights: they only rank, and
+    the calibration around them, fitted with the weights, sets the probabilities.
+
+    With weights, scikit-learn bins a fit of < 200k rows through 254 weighted percentiles
+    per feature: 1.8 s of a 2 s fit at 66k rows (0.04 s unweighted).
+    """
+
+    def fit(self, X, y, sample_weight=None):  # noqa: ARG002 - the weights are the calibration's
+        return super().fit(X, y)
+
+
 def build_estimator(config: ChurnConfig, positives: int, folds=None) -> CalibratedClassifierCV:
     """Boosted trees inside cross-validated calibration; `folds`: the (train, calibrate) splits."""
-    trees = HistGradientBoostingClassifier(
+    trees = RankingTrees(
         max_iter=config.max_iter, learning_rate=config.learning_rate,
         max_leaf_nodes=config.max_leaf_nodes, l2_regularization=config.l2_regularization,
         early_stopping=False, random_state=config.random_state,

@@ -10,7 +10,7 @@
    <= 60 sessions), every asset of the `daily` job; per-stage times come from the run's
    STEP_START / STEP_SUCCESS events, peak memory from a VmRSS sampling thread;
 4. direct: the same sessions on a copy of the pre-target warehouse, calling ensure_schema,
-   ingest_day, rebuild_mart (MARTS order, CHUNK_SESSIONS chunks, rebuild_quality after
+   ingest_day, rebuild_mart (MARTS order, assets.chunk_size chunks, rebuild_quality after
    client_daily), rebuild_rankings, the asset checks and render_report without Dagster: Dagster's overhead
    is the difference;
 5. baselines on the last session: the DuckDB floor (bench/floor.py) and the pandas
@@ -187,23 +187,15 @@ def dagster_phase(warehouse: Path, extracts: Path, days: list[dt.date], runs_of:
 
 
 # ---- the same work without Dagster --------------------------------------------------
-def chunk_sessions(mart: str) -> int:
-    """Sessions per rebuild_mart call, as the mart's asset does (an int, or per mart)."""
-    from pipelines import assets
-
-    size = assets.CHUNK_SESSIONS
-    if isinstance(size, dict):
-        return size.get(mart, getattr(assets, "DEFAULT_CHUNK", 20))
-    return size
-
-
 def direct_phase(warehouse: Path, extracts: Path, days: list[dt.date], report_dir: Path,
                  sampler: mem.Sampler) -> dict:
     import duckdb
 
+    from pipelines.assets import chunk_size
     from pipelines.checks import MART_CHECKS, RAW_CHECKS
     from pipelines.config import IndicatorConfig
     from pipelines.ingest import ingest_day
+    from pipelines.partitions import chunks
     from pipelines.sessions import trading_calendar
     from pipelines.warehouse import MARTS, RANKING_MARTS, ensure_schema, rebuild_mart, rebuild_quality, rebuild_rankings
     from reports.queries import ReportConfig
@@ -214,9 +206,6 @@ def direct_phase(warehouse: Path, extracts: Path, days: list[dt.date], report_di
     params = cfg.params()
     rng = {**params, "start": days[0], "end": days[-1]}
 
-    def chunks(mart: str) -> list[list[dt.date]]:
-        size = chunk_sessions(mart)
-        return [days[i:i + size] for i in range(0, len(days), size)]
     stages: dict[str, dict] = {}
     mem.reset_hwm()
     t_all, c0, load_before = time.perf_counter(), cpu_seconds(), load1()
@@ -238,7 +227,7 @@ def direct_phase(warehouse: Path, extracts: Path, days: list[dt.date], report_di
     for mart in MARTS:  # one connection per asset, as the DuckDB resource does
         with duckdb.connect(str(warehouse)) as con:
             timed(mart, "schema", lambda: ensure_schema(con, cal))
-            for chunk in chunks(mart):
+            for chunk in chunks(days, chunk_size(mart)):
                 timed(mart, "sql", lambda: rebuild_mart(con, mart, chunk[0], chunk[-1], params))
                 if mart == "client_daily":
                     timed(mart, "sql", lambda: rebuild_quality(con, chunk[0], chunk[-1], params))
@@ -246,7 +235,7 @@ def direct_phase(warehouse: Path, extracts: Path, days: list[dt.date], report_di
                                            for c in MART_CHECKS.get(mart, [])])
     with duckdb.connect(str(warehouse)) as con:  # the rankings multi-asset
         timed("rankings", "schema", lambda: ensure_schema(con, cal))
-        for chunk in chunks("rankings"):
+        for chunk in chunks(days, chunk_size("rankings")):
             timed("rankings", "sql", lambda: rebuild_rankings(con, chunk[0], chunk[-1], params))
         timed("rankings", "checks", lambda: [c.evaluate(con, dg.AssetKey(["mart", m]), rng)
                                              for m in RANKING_MARTS for c in MART_CHECKS.get(m, [])])

@@ -12,7 +12,7 @@ from .checks import MART_CHECKS, RAW_CHECKS
 from .config import IndicatorConfig
 from .extracts import FILES
 from .ingest import ingest_day
-from .partitions import range_sessions, session_partitions
+from .partitions import chunks, range_sessions, session_partitions
 from .resources import ExtractsResource
 from .sessions import trading_calendar
 from .warehouse import RANKING_MARTS, ensure_schema, rebuild_mart, rebuild_quality, rebuild_rankings
@@ -22,6 +22,11 @@ POOL = "duckdb"  # one writer at a time: DuckDB locks the file per process
 # so a chunk of n days joins n x 62 rows per client: small chunks bound its memory.
 CHUNK_SESSIONS = {"client_indicators": 5}
 DEFAULT_CHUNK = 20
+
+
+def chunk_size(mart: str) -> int:
+    """Sessions per transaction of mart.<mart> (also what bench/ replays)."""
+    return CHUNK_SESSIONS.get(mart, DEFAULT_CHUNK)
 SINGLE_RUN = dg.BackfillPolicy.single_run()
 RAW_KEYS = {name: dg.AssetKey(["raw", name]) for name in FILES}
 
@@ -81,9 +86,7 @@ def _mart(name: str, deps: list, description: str, group: str = "marts"):
         rows = warnings = 0
         with duckdb.get_connection() as con:
             ensure_schema(con, trading_calendar())
-            size = CHUNK_SESSIONS.get(name, DEFAULT_CHUNK)
-            for i in range(0, len(days), size):
-                chunk = days[i:i + size]
+            for chunk in chunks(days, chunk_size(name)):
                 rows += rebuild_mart(con, name, chunk[0], chunk[-1], indicators.params())
                 if name == "client_daily":  # it values positions: record the stale quotes
                     warnings += rebuild_quality(con, chunk[0], chunk[-1], indicators.params())
@@ -154,8 +157,7 @@ def rankings(context: dg.AssetExecutionContext, duckdb: DuckDBResource, indicato
     rows = dict.fromkeys(RANKING_KEYS, 0)
     with duckdb.get_connection() as con:
         ensure_schema(con, trading_calendar())
-        for i in range(0, len(days), DEFAULT_CHUNK):
-            chunk = days[i:i + DEFAULT_CHUNK]
+        for chunk in chunks(days, chunk_size("rankings")):
             for name, n in rebuild_rankings(con, chunk[0], chunk[-1], indicators.params()).items():
                 rows[name] += n
         params = {**indicators.params(), "start": days[0], "end": days[-1]}

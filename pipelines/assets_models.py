@@ -23,9 +23,9 @@ from models.registry import load_model, model_dir, save_model
 from .assets import POOL, SINGLE_RUN, _prev
 from .checks import Check, unique_key
 from .config import IndicatorConfig
-from .partitions import range_sessions, session_partitions
+from .partitions import chunks, range_sessions, session_partitions
 from .sessions import TradingCalendar, trading_calendar
-from .warehouse import ensure_schema
+from .warehouse import ensure_schema, transaction
 
 INDICATORS = dg.AssetKey(["mart", "client_indicators"])
 FEATURES_KEY = dg.AssetKey(["mart", "client_features"])
@@ -59,10 +59,6 @@ CHURN_CHECKS = [
 CORRELATION_CHECKS = [unique_key("indicator_correlation", ["as_of_date", "indicator_a", "indicator_b"])]
 
 
-def _chunks(days: list[dt.date]) -> list[list[dt.date]]:
-    return [days[i:i + CHUNK_SESSIONS] for i in range(0, len(days), CHUNK_SESSIONS)]
-
-
 def _month_start(cal: TradingCalendar, day: dt.date) -> bool:
     """The first session of a calendar month (or of the calendar)."""
     i = cal.index(day)
@@ -79,25 +75,15 @@ def _current_model(con, folder, name: str, day: dt.date):
     return load_model(folder, name, version) if version else None
 
 
-def _transaction(con, work):
-    con.execute("begin")
-    try:
-        result = work()
-        con.execute("commit")
-        return result
-    except BaseException:
-        con.execute("rollback")
-        raise
-
-
 def _each_day(con, days: list[dt.date], read, step, model):
     """Read stored features a chunk at a time; run step(day, features, model) -> (model, stats)
     for each day in order, one transaction per day. Returns the last model and the stats."""
     stats = []
-    for chunk in _chunks(days):
+    for chunk in chunks(days, CHUNK_SESSIONS):
         feats = read(con, chunk[0], chunk[-1])
         for day in chunk:
-            model, s = _transaction(con, partial(step, day, feats.filter(pl.col("as_of_date") == day), model))
+            with transaction(con):
+                model, s = step(day, feats.filter(pl.col("as_of_date") == day), model)
             stats.append(s)
     return model, stats
 
@@ -113,8 +99,7 @@ def client_features(context: dg.AssetExecutionContext, duckdb: DuckDBResource, i
     days, params, rows = range_sessions(context), indicators.params(), 0
     with duckdb.get_connection() as con:
         ensure_schema(con, trading_calendar())
-        for i in range(0, len(days), FEATURE_CHUNK):
-            chunk = days[i:i + FEATURE_CHUNK]
+        for chunk in chunks(days, FEATURE_CHUNK):
             rows += store.rebuild_features(con, chunk[0], chunk[-1], params)
         results = [c.evaluate(con, FEATURES_KEY, {"start": days[0], "end": days[-1]}) for c in FEATURE_CHECKS]
     yield dg.MaterializeResult(metadata={"rows": rows, "sessions": len(days)})
@@ -281,8 +266,9 @@ def indicator_correlation(context: dg.AssetExecutionContext, duckdb: DuckDBResou
     rows = 0
     with duckdb.get_connection() as con:
         ensure_schema(con, trading_calendar())
-        for chunk in _chunks(days):
-            rows += _transaction(con, partial(store.rebuild_correlation, con, chunk[0], chunk[-1]))
+        for chunk in chunks(days, CHUNK_SESSIONS):
+            with transaction(con):
+                rows += store.rebuild_correlation(con, chunk[0], chunk[-1])
         results = [c.evaluate(con, CORRELATION_KEY, {"start": days[0], "end": days[-1]})
                    for c in CORRELATION_CHECKS]
     yield dg.MaterializeResult(metadata={"rows": rows, "sessions": len(days)})

@@ -22,6 +22,11 @@ session_partitions = dg.DailyPartitionsDefinition(
 )
 
 
+def chunks(days: list[dt.date], size: int) -> list[list[dt.date]]:
+    """Consecutive runs of at most `size` sessions: what an asset writes per transaction."""
+    return [days[i:i + size] for i in range(0, len(days), size)]
+
+
 def range_sessions(context: dg.AssetExecutionContext) -> list[dt.date]:
     """Sessions of the run's partition range, in order (one partition or a single-run backfill)."""
     r = context.partition_key_range

@@ -4,21 +4,8 @@
 with
 
 -- the calendar periods containing $day, from the marts' own period model
-bounds as (
-    select
-        period_type,
-        list_position(['week', 'month', 'quarter', 'half', 'year'], period_type) as ord,
-        period_start,
-        $day::date as period_to,
-        prev_period_start as prev_start
-    from stg_session_periods()
-    where session_date = $day
-),
-
 ranges as (
-    select period_type, ord, 'cur' as which, period_start as d0, period_to as d1 from bounds
-    union all
-    select period_type, ord, 'prev' as which, prev_start as d0, (period_start - 1)::date as d1 from bounds
+    select * from stg_session_periods_of_day($day)
 ),
 
 daily as (

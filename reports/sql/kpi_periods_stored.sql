@@ -4,20 +4,8 @@
 -- $day: the report then recomputes them.
 with
 
-bounds as (
-    select
-        period_type,
-        list_position(['week', 'month', 'quarter', 'half', 'year'], period_type) as ord,
-        period_start,
-        prev_period_start
-    from stg_session_periods()
-    where session_date = $day
-),
-
 ranges as (
-    select period_type, ord, 'cur' as which, period_start as d0 from bounds
-    union all
-    select period_type, ord, 'prev' as which, prev_period_start as d0 from bounds
+    select * from stg_session_periods_of_day($day)
 ),
 
 stored as (

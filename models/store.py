@@ -41,10 +41,11 @@ def churn_training_set(con: duckdb.DuckDBPyConnection, start: dt.date, day: dt.d
                        config: ChurnConfig) -> pl.DataFrame:
     """Labelled client-days of start..day whose horizon ends by `day` (nothing after `day` is read).
 
-    Positives and negatives subsampled (deterministic hash) to about config.max_positives and
-    config.max_negatives, each weighted back by 1 / its rate. Raises churn.NotEnoughData before reading features when
-    the labels cannot support a fit (the same limits as churn.train_churn). Labels and the
-    sample are streamed, never materialised: a year at 200k clients is 50 M client-days.
+    Positives and negatives subsampled (deterministic hash) to about config.max_positives
+    and config.max_negatives, each weighted back by 1 / its rate. Raises churn.NotEnoughData
+    before reading features when the labels cannot support a fit (the same limits as
+    churn.train_churn). Labels and the sample are streamed, never materialised: a year at
+    200k clients is 50 M client-days.
     """
     horizon = config.horizon
     labels = sql_text("models/churn_labels")
@@ -64,14 +65,14 @@ def churn_training_set(con: duckdb.DuckDBPyConnection, start: dt.date, day: dt.d
              "rate_neg": min(1.0, config.max_negatives / max(negatives, 1))}
     # The labels' SQL (a file, not data) becomes a subquery; values are bound parameters.
     sql = (
-        "select * exclude (rate), 1.0 / rate as weight from ("
+        "select * exclude (rate, draw), 1.0 / rate as weight from ("
         "select f.*, l.label, case when l.label then $rate_pos else $rate_neg end as rate, "
         "(hash(l.client_id, l.as_of_date, $seed) % 1000000) / 1000000 as draw "
         f"from ({sql_text('models/churn_features')}) as f "
         f"inner join ({labels}) as l using (as_of_date, client_id) where l.complete"
         ") where draw < rate"
     )
-    frame = run_sql(con, sql, {**bound, "end": last, **rates, "seed": config.random_state}).pl().drop("draw")
+    frame = run_sql(con, sql, {**bound, "end": last, **rates, "seed": config.random_state}).pl()
     return frame.sort("as_of_date", "client_id")
 
 

@@ -10,7 +10,7 @@
    <= 60 sessions), every asset of the `daily` job; per-stage times come from the run's
    STEP_START / STEP_SUCCESS events, peak memory from a VmRSS sampling thread;
 4. direct: the same sessions on a copy of the pre-target warehouse, calling ensure_schema,
-   ingest_day, rebuild_mart (MARTS order, assets.chunk_size chunks, rebuild_quality after
+   ingest_day, rebuild_mart (MARTS order, assets.CHUNK_SESSIONS chunks, rebuild_quality after
    client_daily), rebuild_rankings, the asset checks and render_report without Dagster: Dagster's overhead
    is the difference;
 5. baselines on the last session: the DuckDB floor (bench/floor.py) and the pandas
@@ -191,7 +191,7 @@ def direct_phase(warehouse: Path, extracts: Path, days: list[dt.date], report_di
                  sampler: mem.Sampler) -> dict:
     import duckdb
 
-    from pipelines.assets import chunk_size
+    from pipelines.assets import CHUNK_SESSIONS
     from pipelines.checks import MART_CHECKS, RAW_CHECKS
     from pipelines.config import IndicatorConfig
     from pipelines.ingest import ingest_day
@@ -227,7 +227,7 @@ def direct_phase(warehouse: Path, extracts: Path, days: list[dt.date], report_di
     for mart in MARTS:  # one connection per asset, as the DuckDB resource does
         with duckdb.connect(str(warehouse)) as con:
             timed(mart, "schema", lambda: ensure_schema(con, cal))
-            for chunk in chunks(days, chunk_size(mart)):
+            for chunk in chunks(days, CHUNK_SESSIONS):
                 timed(mart, "sql", lambda: rebuild_mart(con, mart, chunk[0], chunk[-1], params))
                 if mart == "client_daily":
                     timed(mart, "sql", lambda: rebuild_quality(con, chunk[0], chunk[-1], params))
@@ -235,7 +235,7 @@ def direct_phase(warehouse: Path, extracts: Path, days: list[dt.date], report_di
                                            for c in MART_CHECKS.get(mart, [])])
     with duckdb.connect(str(warehouse)) as con:  # the rankings multi-asset
         timed("rankings", "schema", lambda: ensure_schema(con, cal))
-        for chunk in chunks(days, chunk_size("rankings")):
+        for chunk in chunks(days, CHUNK_SESSIONS):
             timed("rankings", "sql", lambda: rebuild_rankings(con, chunk[0], chunk[-1], params))
         timed("rankings", "checks", lambda: [c.evaluate(con, dg.AssetKey(["mart", m]), rng)
                                              for m in RANKING_MARTS for c in MART_CHECKS.get(m, [])])

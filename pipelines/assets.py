@@ -18,15 +18,7 @@ from .sessions import trading_calendar
 from .warehouse import RANKING_MARTS, ensure_schema, rebuild_mart, rebuild_quality, rebuild_rankings
 
 POOL = "duckdb"  # one writer at a time: DuckDB locks the file per process
-# Sessions per transaction. client_indicators aggregates each day's 62-session reach,
-# so a chunk of n days joins n x 62 rows per client: small chunks bound its memory.
-CHUNK_SESSIONS = {"client_indicators": 5}
-DEFAULT_CHUNK = 20
-
-
-def chunk_size(mart: str) -> int:
-    """Sessions per transaction of mart.<mart> (also what bench/ replays)."""
-    return CHUNK_SESSIONS.get(mart, DEFAULT_CHUNK)
+CHUNK_SESSIONS = 20  # sessions per transaction (also what bench/ replays)
 SINGLE_RUN = dg.BackfillPolicy.single_run()
 RAW_KEYS = {name: dg.AssetKey(["raw", name]) for name in FILES}
 
@@ -86,7 +78,7 @@ def _mart(name: str, deps: list, description: str, group: str = "marts"):
         rows = warnings = 0
         with duckdb.get_connection() as con:
             ensure_schema(con, trading_calendar())
-            for chunk in chunks(days, chunk_size(name)):
+            for chunk in chunks(days, CHUNK_SESSIONS):
                 rows += rebuild_mart(con, name, chunk[0], chunk[-1], indicators.params())
                 if name == "client_daily":  # it values positions: record the stale quotes
                     warnings += rebuild_quality(con, chunk[0], chunk[-1], indicators.params())
@@ -157,7 +149,7 @@ def rankings(context: dg.AssetExecutionContext, duckdb: DuckDBResource, indicato
     rows = dict.fromkeys(RANKING_KEYS, 0)
     with duckdb.get_connection() as con:
         ensure_schema(con, trading_calendar())
-        for chunk in chunks(days, chunk_size("rankings")):
+        for chunk in chunks(days, CHUNK_SESSIONS):
             for name, n in rebuild_rankings(con, chunk[0], chunk[-1], indicators.params()).items():
                 rows[name] += n
         params = {**indicators.params(), "start": days[0], "end": days[-1]}

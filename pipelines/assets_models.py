@@ -20,7 +20,7 @@ from models import churn, segmentation, store
 from models.config import ChurnConfig, SegmentationConfig
 from models.registry import load_model, model_dir, save_model
 
-from .assets import POOL, SINGLE_RUN, _prev
+from .assets import CHUNK_SESSIONS, POOL, SINGLE_RUN, _prev
 from .checks import Check, unique_key
 from .config import IndicatorConfig
 from .partitions import chunks, range_sessions, session_partitions
@@ -37,9 +37,6 @@ GROUP = "models"
 KINDS = {"duckdb", "scikitlearn"}
 # Features read up to `lookback` sessions back; training reads all earlier labelled sessions.
 HISTORY = 60
-CHUNK_SESSIONS = 20  # sessions whose features one query reads (the writes are per session)
-# client_features aggregates each day's 60-session reach: n days join n x 60 rows per client.
-FEATURE_CHUNK = 5
 
 FEATURE_CHECKS = [unique_key("client_features", ["as_of_date", "client_id"])]
 
@@ -99,7 +96,7 @@ def client_features(context: dg.AssetExecutionContext, duckdb: DuckDBResource, i
     days, params, rows = range_sessions(context), indicators.params(), 0
     with duckdb.get_connection() as con:
         ensure_schema(con, trading_calendar())
-        for chunk in chunks(days, FEATURE_CHUNK):
+        for chunk in chunks(days, CHUNK_SESSIONS):
             rows += store.rebuild_features(con, chunk[0], chunk[-1], params)
         results = [c.evaluate(con, FEATURES_KEY, {"start": days[0], "end": days[-1]}) for c in FEATURE_CHECKS]
     yield dg.MaterializeResult(metadata={"rows": rows, "sessions": len(days)})

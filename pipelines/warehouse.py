@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 
+from .partitions import chunks
 from .sessions import TradingCalendar
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
@@ -21,6 +22,13 @@ PERIOD_MARTS = ("branch_period",)
 MARTS = DAILY_MARTS + PERIOD_MARTS
 # Rebuilt together by rebuild_rankings, from one pass over the clients' periods.
 RANKING_MARTS = ("broker_ranking", "team_ranking")
+# Models reading mart.client_running, which extend it to their last session first.
+RUNNING_READERS = ("mart.client_indicators", "mart.client_features")
+# The parameters client_running's values depend on, in mart.client_running_params' order.
+RUNNING_PARAMS = ("lookback", "churn_asset_share", "churn_outflow_share", "eligible_assets")
+# Sessions per statement when client_running catches up (after a reload of an early day):
+# its window sums hold a chunk's client-days in memory.
+RUNNING_CHUNK = 10
 # Other models: table -> SQL file, all keyed by as_of_date.
 QUALITY_MODELS = {"quality.warnings": "quality/stale_quotes"}
 
@@ -93,6 +101,26 @@ def rebuild_mart(con: duckdb.DuckDBPyConnection, mart: str, start: dt.date, end:
     return replace_rows(con, f"mart.{mart}", f"marts/{mart}", delete, start, end, params)
 
 
+def extend_running(con: duckdb.DuckDBPyConnection, end: dt.date, params: Mapping[str, object]) -> int:
+    """Bring mart.client_running up to `end`, continuing from its last session (rebuilding
+    it when its churn test was computed with other parameters). Rows inserted."""
+    used = {k: params[k] for k in RUNNING_PARAMS}
+    stored = con.execute(f"select {', '.join(RUNNING_PARAMS)} from mart.client_running_params").fetchall()
+    if stored != [tuple(used.values())]:
+        con.execute("delete from mart.client_running")
+        con.execute("delete from mart.client_running_params")
+        con.execute("insert into mart.client_running_params values (?, ?, ?, ?)", list(used.values()))
+    after = con.execute("select max(as_of_date) from mart.client_running").fetchone()[0] or dt.date.min
+    todo = [d for (d,) in con.execute(
+        "select session_date from ref.sessions where session_date > ? and session_date <= ?"
+        " and session_date >= (select min(as_of_date) from mart.client_daily) order by 1", [after, end]).fetchall()]
+    rows = 0
+    for chunk in chunks(todo, RUNNING_CHUNK):  # each chunk continues the previous one's last rows
+        rows += _insert(con, "mart.client_running", "marts/client_running", {**params, "after": after, "end": chunk[-1]})
+        after = chunk[-1]
+    return rows
+
+
 def rebuild_quality(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date,
                     params: Mapping[str, object]) -> int:
     """Recompute the data warnings of [start, end]."""
@@ -124,6 +152,10 @@ def replace_rows(con: duckdb.DuckDBPyConnection, table: str, model: str, delete:
     """Delete the range's rows and insert the model's output, in one transaction."""
     bound = {**params, "start": start, "end": end}
     with transaction(con):
+        if table == "mart.client_daily":  # running totals from `start` on counted the old rows
+            con.execute("delete from mart.client_running where as_of_date >= ?", [start])
+        elif table in RUNNING_READERS:
+            extend_running(con, end, params)
         run_sql(con, delete.format(table=table), bound)
         return _insert(con, table, model, bound)
 

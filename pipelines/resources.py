@@ -10,6 +10,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from .config import IndicatorConfig
+from .warehouse import WRITE_CONFIG
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_WAREHOUSE = ROOT / "data" / "warehouse.duckdb"
@@ -49,7 +50,7 @@ def default_resources(warehouse: str | Path | None = None, extracts: str | Path 
     extracts = extracts or os.environ.get("CRM_EXTRACTS", DEFAULT_EXTRACTS)
     Path(warehouse).parent.mkdir(parents=True, exist_ok=True)
     return {
-        "duckdb": WarehouseResource(database=str(warehouse)),
+        "duckdb": WarehouseResource(database=str(warehouse), connection_config=WRITE_CONFIG),
         "extracts": ExtractsResource(root=str(extracts)),
         "indicators": indicators or IndicatorConfig(),
     }

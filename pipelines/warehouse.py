@@ -33,6 +33,12 @@ RUNNING_CHUNK = 5
 # Other models: table -> SQL file, all keyed by as_of_date.
 QUALITY_MODELS = {"quality.warnings": "quality/stale_quotes"}
 
+# Settings of every writing connection. DuckDB checkpoints when its WAL passes 16 MB, i.e.
+# after nearly every day's load, rewriting the table's last, partly filled row groups each
+# time; checkpointing at 1 GB (or when the connection closes) loads 10 sessions at 50k
+# clients in 3.4-3.9 s instead of 6.0-7.0 s. Committed data stays durable in the WAL.
+WRITE_CONFIG = {"checkpoint_threshold": "1GB"}
+
 BY_DAY = "delete from {table} where as_of_date between $start and $end"
 _BY_PERIOD = """delete from {table} where (period_type, period_start) in (
     select period_type, period_start from stg_session_periods()
@@ -53,16 +59,6 @@ def run_sql(con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, objec
     if missing:
         raise KeyError(f"SQL parameters without a value: {missing}")
     return con.execute(sql, {p: params[p] for p in used})
-
-
-@contextmanager
-def connect(path: Path | str, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A short-lived connection: DuckDB allows one writing process per file."""
-    con = duckdb.connect(str(path), read_only=read_only)
-    try:
-        yield con
-    finally:
-        con.close()
 
 
 @contextmanager

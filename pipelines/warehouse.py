@@ -106,7 +106,8 @@ def extend_running(con: duckdb.DuckDBPyConnection, end: dt.date, params: Mapping
     if stored != [tuple(used.values())]:
         con.execute("delete from mart.client_running")
         con.execute("delete from mart.client_running_params")
-        con.execute("insert into mart.client_running_params values (?, ?, ?, ?)", list(used.values()))
+        con.execute(f"insert into mart.client_running_params values ({', '.join('?' * len(used))})",
+                    list(used.values()))
     after = con.execute("select max(as_of_date) from mart.client_running").fetchone()[0] or dt.date.min
     todo = [d for (d,) in con.execute(
         "select session_date from ref.sessions where session_date > ? and session_date <= ?"

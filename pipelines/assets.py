@@ -11,7 +11,7 @@ from dagster_duckdb import DuckDBResource
 from .checks import MART_CHECKS, RAW_CHECKS
 from .config import IndicatorConfig
 from .extracts import FILES
-from .ingest import ingest_day
+from .ingest import ingest_days
 from .partitions import chunks, range_sessions, session_partitions
 from .resources import ExtractsResource
 from .sessions import trading_calendar
@@ -47,8 +47,7 @@ def raw_extracts(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
     totals = {name: [0, 0] for name in FILES}
     with duckdb.get_connection() as con:
         ensure_schema(con, cal)
-        for day in days:
-            files = ingest_day(con, extracts.path, day, cal)
+        for day, files in ingest_days(con, extracts.path, days, cal):
             for name, f in files.items():
                 totals[name][0] += f.good.height
                 totals[name][1] += f.rejects.height

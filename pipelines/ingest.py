@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -61,6 +63,27 @@ def ingest_day(con: duckdb.DuckDBPyConnection, root: Path, day: dt.date,
     files = load_day(day_folder(root, day), day)
     write_day(con, day, files)
     return files
+
+
+def ingest_days(con: duckdb.DuckDBPyConnection, root: Path, days: list[dt.date],
+                calendar: TradingCalendar) -> Iterator[tuple[dt.date, dict[str, LoadedFile]]]:
+    """ingest_day for each day in order, yielding (day, files) once the day is committed.
+
+    The next day's files are read and validated in a background thread while this day is
+    written: polars and DuckDB both release the GIL, so on two cores the read of day N + 1
+    overlaps the insert of day N. A failing day raises when its turn comes, after every
+    earlier day was committed (the same outcome as ingest_day in a loop).
+    """
+    def load(day: dt.date) -> dict[str, LoadedFile]:
+        return load_day(day_folder(root, calendar.check(day)), day)
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract-reader") as reader:
+        pending = reader.submit(load, days[0]) if days else None
+        for i, day in enumerate(days):
+            files = pending.result()
+            pending = reader.submit(load, days[i + 1]) if i + 1 < len(days) else None
+            write_day(con, day, files)
+            yield day, files
 
 
 def session_folders(root: Path, calendar: TradingCalendar) -> list[dt.date]:

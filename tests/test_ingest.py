@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipelines.extracts import FILES, ExtractFileError
-from pipelines.ingest import ingest_day, session_folders
+from pipelines.ingest import ingest_day, ingest_days, session_folders
 from pipelines.sessions import trading_calendar
 from pipelines.warehouse import ensure_schema
 
@@ -166,6 +166,26 @@ def test_days_in_any_order_give_the_same_warehouse(tmp_path):
     forward = load(tmp_path / "x", days, tmp_path / "f.duckdb")
     backward = load(tmp_path / "x", [days[2], days[0], days[1]], tmp_path / "b.duckdb")
     assert_same(raw_tables(forward), raw_tables(backward))
+
+
+def test_days_read_ahead_load_like_one_by_one_and_stop_at_a_bad_day(tmp_path):
+    """ingest_days reads day N + 1 while writing day N: same rows as ingest_day in a loop, and
+    a bad day fails after the days before it are committed, with nothing of it or after it."""
+    days = [dt.date(2024, 9, 18), dt.date(2024, 9, 19), dt.date(2024, 9, 20)]
+    for d in days:
+        copy_day(tmp_path / "x", d)
+    one_by_one = load(tmp_path / "x", days, tmp_path / "a.duckdb")
+    ahead = load(tmp_path / "x", [], tmp_path / "b.duckdb")
+    assert [d for d, _ in ingest_days(ahead, tmp_path / "x", days, CAL)] == days
+    assert_same(raw_tables(one_by_one), raw_tables(ahead))
+
+    (tmp_path / "x" / days[1].isoformat() / "positions.csv").unlink()
+    fresh = load(tmp_path / "x", [], tmp_path / "c.duckdb")
+    with pytest.raises(ExtractFileError, match=r"2024-09-19/positions.csv: file is missing"):
+        list(ingest_days(fresh, tmp_path / "x", days, CAL))
+    loaded = fresh.execute("select distinct as_of_date from quality.loads").fetchall()
+    assert loaded == [(days[0],)]
+    assert fresh.execute("select count(*) from raw.trades where as_of_date > $d", {"d": days[0]}).fetchone() == (0,)
 
 
 def test_non_session_folder_is_refused(tmp_path):

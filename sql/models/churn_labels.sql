@@ -27,10 +27,10 @@ final as (
     select
         d.as_of_date,
         d.client_id,
-        p.client_id is not null as label,
+        -- a semi-join, so the hash table holds the few positive days, not the labelled ones
+        (d.as_of_date, d.client_id) in (select (as_of_date, client_id) from positive_days) as label,
         d.session_idx + $horizon <= (select known_idx from known) as complete
     from days as d
-    left join positive_days as p on p.as_of_date = d.as_of_date and p.client_id = d.client_id
 )
 
 select * from final

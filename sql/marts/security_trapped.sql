@@ -6,22 +6,23 @@ positions as (
     from stg_positions_valued($start, $end, $trap_threshold)
 ),
 
+-- A client holds a security once a day (raw.positions is unique on the day, client and
+-- security: ingest keeps the first duplicate), so its holders are counted rows, not a
+-- DISTINCT set per security.
 final as (
     select
         as_of_date,
         market,
         security_code,
-        count(distinct client_id) as holders,
-        count(distinct client_id) filter (where is_trapped) as trapped_holders,
+        count(*) as holders,
+        count(*) filter (where is_trapped) as trapped_holders,
         coalesce(sum(cost_amount) filter (where is_trapped), 0) as trapped_cost,
         coalesce(sum(cost_amount - market_value) filter (where is_trapped), 0) as trapped_loss,
         sum(cost_amount - market_value) filter (where is_trapped)
             / nullif(sum(cost_amount) filter (where is_trapped), 0) as avg_loss,
-        count(distinct client_id) filter (where is_trapped and loss < $medium_level) as light_holders,
-        count(distinct client_id) filter (
-            where is_trapped and loss >= $medium_level and loss < $deep_level
-        ) as medium_holders,
-        count(distinct client_id) filter (where is_trapped and loss >= $deep_level) as deep_holders
+        count(*) filter (where is_trapped and loss < $medium_level) as light_holders,
+        count(*) filter (where is_trapped and loss >= $medium_level and loss < $deep_level) as medium_holders,
+        count(*) filter (where is_trapped and loss >= $deep_level) as deep_holders
     from positions
     group by as_of_date, market, security_code
 )

@@ -56,11 +56,15 @@ def write_day(con: duckdb.DuckDBPyConnection, day: dt.date, files: dict[str, Loa
             con.unregister(view)
 
 
+def read_day(root: Path, day: dt.date, calendar: TradingCalendar) -> dict[str, LoadedFile]:
+    """The validated files of a session's folder (refuses a day that is not a session)."""
+    return load_day(day_folder(root, calendar.check(day)), day)
+
+
 def ingest_day(con: duckdb.DuckDBPyConnection, root: Path, day: dt.date,
                calendar: TradingCalendar) -> dict[str, LoadedFile]:
     """Validate the folder of a session and load it; nothing is written on a file error."""
-    calendar.check(day)
-    files = load_day(day_folder(root, day), day)
+    files = read_day(root, day, calendar)
     write_day(con, day, files)
     return files
 
@@ -74,14 +78,11 @@ def ingest_days(con: duckdb.DuckDBPyConnection, root: Path, days: list[dt.date],
     overlaps the insert of day N. A failing day raises when its turn comes, after every
     earlier day was committed (the same outcome as ingest_day in a loop).
     """
-    def load(day: dt.date) -> dict[str, LoadedFile]:
-        return load_day(day_folder(root, calendar.check(day)), day)
-
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract-reader") as reader:
-        pending = reader.submit(load, days[0]) if days else None
+        pending = reader.submit(read_day, root, days[0], calendar) if days else None
         for i, day in enumerate(days):
             files = pending.result()
-            pending = reader.submit(load, days[i + 1]) if i + 1 < len(days) else None
+            pending = reader.submit(read_day, root, days[i + 1], calendar) if i + 1 < len(days) else None
             write_day(con, day, files)
             yield day, files
 

@@ -1,4 +1,4 @@
-"""Benchmark data sets: `pipelines.generator.generate` output, cached under the data root.
+"""Benchmark data sets: `generator.generate` output, cached under the data root.
 
 A data set is identified by (clients, start, seed) and holds `n` sessions; any request
 for at most `n` sessions with the same identity reuses it (the bench only runs a prefix).
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--out", type=Path, required=True)
     a = ap.parse_args(argv)
-    from pipelines.generator import generate
+    from generator import generate
 
     t0 = time.perf_counter()
     days = generate(a.out, clients=a.clients, start=dt.date.fromisoformat(a.start), sessions=a.sessions,

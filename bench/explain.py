@@ -1,6 +1,6 @@
 """EXPLAIN ANALYZE of one SQL model on a warehouse: where its time goes, operator by operator.
 
-    .venv/bin/python -m bench.explain WAREHOUSE marts/client_indicators 2024-03-29 [END] [--top 12]
+    .venv/bin/python -m bench.explain WAREHOUSE marts/client_windows 2024-03-29 [END] [--top 12]
 
 Runs the model's SELECT (read-only: nothing is written) with DuckDB's JSON profiler and
 prints the wall time and the operators that took longest, with their row counts and
@@ -17,10 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import duckdb
 
-from pipelines.config import IndicatorConfig
-from pipelines.warehouse import run_sql, sql_text
+from core.config import IndicatorConfig
+from core.db import connect, run_sql, sql_text
 
 
 def _walk(node: dict, depth: int = 0):
@@ -57,7 +56,7 @@ def profile(warehouse: Path, model: str, start: dt.date, end: dt.date, threads: 
             extra: dict | None = None) -> dict:
     params = {**_config_params(), **(extra or {}), "start": start, "end": end}
     sql = sql_text(model)
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = connect(warehouse, read_only=True).__enter__()
     if threads:
         con.execute(f"set threads = {threads}")
     out = Path(tempfile.mkstemp(suffix=".json")[1])
@@ -86,7 +85,7 @@ def profile(warehouse: Path, model: str, start: dt.date, end: dt.date, threads: 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("warehouse", type=Path)
-    ap.add_argument("model", help="e.g. marts/client_indicators")
+    ap.add_argument("model", help="e.g. marts/client_windows")
     ap.add_argument("start")
     ap.add_argument("end", nargs="?")
     ap.add_argument("--top", type=int, default=12)

@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipelines.config import IndicatorConfig
-from pipelines.sessions import trading_calendar
+from core.config import IndicatorConfig
+from core.sessions import trading_calendar
 
 from .mem import hwm_mb
 

@@ -2,22 +2,21 @@
 
     .venv/bin/python -m bench.run --clients 200000 --sessions 1 --history 60 --json out.json
 
-1. data: `pipelines.generator.generate` writes history + sessions sessions (child process,
+1. data: `generator.generate` writes history + sessions sessions (child process,
    timed apart, cached under --data so later runs reuse it);
 2. history (optional): the first --history sessions through `pipelines.runner.run_sessions`
    (Dagster, one run per <= 60 sessions) - this is the "backfill" measurement;
 3. target: the next --sessions sessions through `run_sessions` again (one Dagster run per
    <= 60 sessions), every asset of the `daily` job; per-stage times come from the run's
    STEP_START / STEP_SUCCESS events, peak memory from a VmRSS sampling thread;
-4. direct: the same sessions on a copy of the pre-target warehouse, calling ensure_schema,
-   ingest_days, rebuild_mart (MARTS order, assets.CHUNK_SESSIONS chunks, rebuild_quality after
-   client_daily), rebuild_rankings, the asset checks and render_report without Dagster: Dagster's overhead
-   is the difference;
+4. direct: the same sessions on a copy of the pre-target warehouse, calling the registry's
+   writers (core/tables.py WRITERS, the non-model ones, each on its own connection as the
+   assets do) and their checks, then render_report, without Dagster: Dagster's overhead is
+   the difference;
 5. baselines on the last session: the DuckDB floor (bench/floor.py) and the pandas
    analyst (bench/pandas_baseline.py, checked against the warehouse), as child processes.
 
-Model assets (segmentation, churn) are timed when `pipelines/definitions.py` includes
-them; otherwise they show as n/a. Everything lands under --work (default /tmp/bench/runs);
+Model assets (features, segments, churn) run in the Dagster phase only. Everything lands under --work (default /tmp/bench/runs);
 DAGSTER_HOME is a fresh folder there with a copy of the repo's dagster.yaml.
 """
 
@@ -38,21 +37,24 @@ from . import mem
 from .data import ensure_dataset
 
 REPO = Path(__file__).resolve().parent.parent
-STAGES = {  # Dagster step key -> stage name, in the order of the table
+STAGES = {  # Dagster step key (the registry's writer) -> stage name, in the order of the table
     "raw_extracts": "ingest",
-    "mart__client_daily": "client_daily",
-    "mart__client_indicators": "client_indicators",
-    "mart__security_trapped": "security_trapped",
-    "mart__branch_daily": "branch_daily",
-    "mart__branch_period": "branch_period",
+    "client_daily": "client_daily",
+    "quality_warnings": "quality_warnings",
+    "client_running": "client_running",
+    "client_windows": "client_windows",
+    "security_trapped": "security_trapped",
+    "branch_daily": "branch_daily",
+    "branch_period": "branch_period",
     "rankings": "rankings",
-    "mart__client_features": "model_features",
-    "mart__client_segments": "segmentation",
-    "mart__churn_risk": "churn",
-    "mart__indicator_correlation": "indicator_correlation",
+    "client_features": "model_features",
+    "client_segments": "segmentation",
+    "churn_scores": "churn",
+    "indicator_correlation": "indicator_correlation",
     "report__daily": "report",
 }
-ALWAYS_LISTED = ("model_features", "segmentation", "churn")  # shown as n/a when the job does not have them
+# What a day's indicators cost: the writers that replaced the old client_indicators asset.
+INDICATOR_STAGES = ("client_daily", "client_running", "client_windows")
 PERIOD_TABLES = {"branch_period": ("branch_period",), "rankings": ("broker_ranking", "team_ranking")}
 
 
@@ -189,23 +191,15 @@ def dagster_phase(warehouse: Path, extracts: Path, days: list[dt.date], runs_of:
 # ---- the same work without Dagster --------------------------------------------------
 def direct_phase(warehouse: Path, extracts: Path, days: list[dt.date], report_dir: Path,
                  sampler: mem.Sampler) -> dict:
-    import duckdb
-
-    from pipelines.assets import CHUNK_SESSIONS
-    from pipelines.checks import MART_CHECKS, RAW_CHECKS
-    from pipelines.config import IndicatorConfig
-    from pipelines.ingest import ingest_days
-    from pipelines.partitions import chunks
-    from pipelines.sessions import trading_calendar
-    from pipelines.warehouse import (MARTS, RANKING_MARTS, WRITE_CONFIG, ensure_schema, rebuild_mart, rebuild_quality,
-                                     rebuild_rankings)
-    from reports.queries import ReportConfig
+    from core import tables
+    from core.build import Job, builder
+    from core.checks import run_checks
+    from core.config import Settings
+    from core.db import connect
     from reports.render import render_report
-    import dagster as dg
 
-    cal, cfg = trading_calendar(), IndicatorConfig()
-    params = cfg.params()
-    rng = {**params, "start": days[0], "end": days[-1]}
+    settings = Settings()
+    rng = {**settings.indicators.params(), "start": days[0], "end": days[-1]}
 
     stages: dict[str, dict] = {}
     mem.reset_hwm()
@@ -219,28 +213,18 @@ def direct_phase(warehouse: Path, extracts: Path, days: list[dt.date], report_di
         s["peak_rss_mb"] = max(s["peak_rss_mb"], sampler.peak(w0, time.time()) or 0.0)
         return result
 
-    with duckdb.connect(str(warehouse), config=WRITE_CONFIG) as con:  # raw_extracts
-        timed("ingest", "schema", lambda: ensure_schema(con, cal))
-        timed("ingest", "sql", lambda: list(ingest_days(con, extracts, days, cal)))
-        timed("ingest", "checks", lambda: [c.evaluate(con, dg.AssetKey(["raw", f]), rng)
-                                           for f, cs in RAW_CHECKS.items() for c in cs])
-    for mart in MARTS:  # one connection per asset, as the DuckDB resource does
-        with duckdb.connect(str(warehouse), config=WRITE_CONFIG) as con:
-            timed(mart, "schema", lambda: ensure_schema(con, cal))
-            for chunk in chunks(days, CHUNK_SESSIONS):
-                timed(mart, "sql", lambda: rebuild_mart(con, mart, chunk[0], chunk[-1], params))
-                if mart == "client_daily":
-                    timed(mart, "sql", lambda: rebuild_quality(con, chunk[0], chunk[-1], params))
-            timed(mart, "checks", lambda: [c.evaluate(con, dg.AssetKey(["mart", mart]), rng)
-                                           for c in MART_CHECKS.get(mart, [])])
-    with duckdb.connect(str(warehouse), config=WRITE_CONFIG) as con:  # the rankings multi-asset
-        timed("rankings", "schema", lambda: ensure_schema(con, cal))
-        for chunk in chunks(days, CHUNK_SESSIONS):
-            timed("rankings", "sql", lambda: rebuild_rankings(con, chunk[0], chunk[-1], params))
-        timed("rankings", "checks", lambda: [c.evaluate(con, dg.AssetKey(["mart", m]), rng)
-                                             for m in RANKING_MARTS for c in MART_CHECKS.get(m, [])])
-    timed("report", "sql", lambda: render_report(warehouse, days[-1], report_dir,
-                                                 ReportConfig.from_indicators(cfg)))
+    for w in tables.WRITERS:
+        if w.group == "models":
+            continue
+        stage = STAGES[w.name]
+        job = Job(w, settings, extracts)
+        con = timed(stage, "schema", lambda: connect(warehouse).__enter__())  # one connection per asset
+        try:
+            timed(stage, "sql", lambda: builder(w)(con, days, job))
+            timed(stage, "checks", lambda: run_checks(con, tables.writer_tables(w.name), rng))
+        finally:
+            con.close()
+    timed("report", "sql", lambda: render_report(warehouse, days[-1], report_dir, settings))
     for s in stages.values():
         s["total"] = s["sql"] + s["checks"] + s["schema"]
     return {"wall": time.perf_counter() - t_all, "stages": stages, "peak_rss_mb": mem.hwm_mb(),
@@ -251,18 +235,21 @@ def direct_phase(warehouse: Path, extracts: Path, days: list[dt.date], report_di
 def stage_rows(warehouse: Path, days: list[dt.date]) -> dict[str, int | None]:
     import duckdb
 
+    from core.db import connect
+
     s, e = days[0], days[-1]
     q = {
         "ingest": "select sum(rows_read) from quality.loads where as_of_date between $s and $e",
         "client_daily": "select count(*) from mart.client_daily where as_of_date between $s and $e",
-        "client_indicators": "select count(*) from mart.client_indicators where as_of_date between $s and $e",
+        "client_running": "select count(*) from mart.client_running where as_of_date between $s and $e",
+        "client_windows": "select count(*) from mart.client_windows where as_of_date between $s and $e",
         "security_trapped": "select count(*) from mart.security_trapped where as_of_date between $s and $e",
         "branch_daily": "select count(*) from mart.branch_daily where as_of_date between $s and $e",
         "model_features": "select count(*) from mart.client_features where as_of_date between $s and $e",
-        "segmentation": "select count(*) from mart.client_indicators where as_of_date between $s and $e",
-        "churn": "select count(*) from mart.client_indicators where as_of_date between $s and $e",
-        "indicator_correlation": "select count(*) from mart.client_indicators where as_of_date between $s and $e",
-        "report": "select count(*) from mart.client_indicators where as_of_date = $e",
+        "segmentation": "select count(*) from mart.client_segments where as_of_date between $s and $e",
+        "churn": "select count(*) from mart.churn_scores where as_of_date between $s and $e",
+        "indicator_correlation": "select count(*) from mart.indicator_correlation where as_of_date between $s and $e",
+        "report": "select count(*) from mart.client_windows where as_of_date = $e",
     }
     for stage, tables in PERIOD_TABLES.items():
         q[stage] = " + ".join(
@@ -270,7 +257,7 @@ def stage_rows(warehouse: Path, days: list[dt.date]) -> dict[str, int | None]:
             "period_start from stg_session_periods() where session_date between $s and $e))" for m in tables)
         q[stage] = f"select {q[stage]}"
     out = {}
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with connect(warehouse, read_only=True) as con:
         for stage, sql in q.items():
             try:
                 bound = {k: v for k, v in {"s": s, "e": e}.items() if f"${k}" in sql}
@@ -347,9 +334,8 @@ def summarize(res: dict) -> dict:
     t, n = res["target"], res["target"]["sessions"]
     steps = {STAGES.get(k, k): v for k, v in t["steps"].items()}
     direct = (res.get("direct") or {}).get("stages", {})
-    cd_ci = sum(steps[s]["wall"] for s in ("client_daily", "client_indicators") if s in steps) / n
-    cd_ci_direct = (sum(direct[s]["sql"] for s in ("client_daily", "client_indicators")) / n
-                    if direct else None)
+    cd_ci = sum(steps[s]["wall"] for s in INDICATOR_STAGES if s in steps) / n
+    cd_ci_direct = sum(direct[s]["sql"] for s in INDICATOR_STAGES) / n if direct else None
     ours_day = cd_ci + (steps["ingest"]["wall"] / n if "ingest" in steps else 0)
     floor, pandas = res.get("floor") or {}, res.get("pandas") or {}
     s = {
@@ -375,9 +361,9 @@ def summarize(res: dict) -> dict:
         s["direct wall s (sql + checks + report)"] = res["direct"]["wall"]
         s["Dagster wall s of the same stages (run - model steps)"] = t["wall"] - only_dagster
         s["Dagster overhead s/session (same stages)"] = (t["wall"] - only_dagster - res["direct"]["wall"]) / n
-    s["client_daily + client_indicators s/session (dagster)"] = cd_ci
+    s["client_daily + running + windows s/session (dagster)"] = cd_ci
     if cd_ci_direct is not None:
-        s["client_daily + client_indicators s/session (direct sql)"] = cd_ci_direct
+        s["client_daily + running + windows s/session (direct sql)"] = cd_ci_direct
     if floor.get("seconds"):
         s["floor s (DuckDB, 7 files read once)"] = floor["seconds"]
         s["indicators / floor (dagster)"] = cd_ci / floor["seconds"]
@@ -469,9 +455,7 @@ def main(argv: list[str] | None = None) -> dict:
                     if cache.exists():
                         shutil.rmtree(cache)
                     cache.mkdir(parents=True)
-                    shutil.copy(warehouse, cache / "warehouse.duckdb")
-                    if (work / "models").exists():
-                        shutil.copytree(work / "models", cache / "models")
+                    shutil.copy(warehouse, cache / "warehouse.duckdb")  # fitted models are inside
         direct_wh = work / "direct" / "warehouse.duckdb"
         if not a.no_direct:
             direct_wh.parent.mkdir(parents=True)
@@ -518,7 +502,7 @@ def main(argv: list[str] | None = None) -> dict:
         a.json.write_text(json.dumps(res, indent=1, default=str))
         print(f"\njson -> {a.json}")
     if not a.keep:
-        for p in (warehouse, work / "models", work / "reports"):
+        for p in (warehouse, work / "reports"):
             if p.is_dir():
                 shutil.rmtree(p)
             elif p.exists():

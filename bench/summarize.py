@@ -39,10 +39,10 @@ def scale_row(res: dict) -> dict:
         "clients": a["clients"], "history": a["history"], "sessions": t["sessions"],
         "wall": t["wall"], "per_session": t["per_session"],
         "ingest": steps.get("raw_extracts"), "client_daily": steps.get("client_daily"),
-        "client_indicators": steps.get("client_indicators"),
+        "client_indicators": sum(steps.get(k, 0) for k in ("client_indicators", "client_running", "client_windows")),
         "period_marts": sum(steps.get(k, 0) for k in ("branch_period", "rankings")),
         "models": sum(steps.get(k, 0) for k in ("client_features", "client_segments", "churn_risk",
-                                                                  "indicator_correlation")),
+                                                                  "churn_scores", "indicator_correlation")),
         "report": steps.get("daily"), "peak": t["peak_rss_mb"], "load": t.get("load1_before"),
         "direct": (res.get("direct") or {}).get("wall"),
     }
@@ -50,7 +50,7 @@ def scale_row(res: dict) -> dict:
 
 def main(paths: list[str]) -> None:
     runs = [json.loads(Path(p).read_text()) for p in paths]
-    print("| clients | history | sessions | wall s | s/session | ingest | client_daily | client_indicators "
+    print("| clients | history | sessions | wall s | s/session | ingest | client_daily | running + windows "
           "| period marts | models | report | direct (no Dagster) s | peak RSS MB | load avg |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for res in runs:

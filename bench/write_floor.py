@@ -1,9 +1,9 @@
-"""What one day's client_daily + client_indicators must at least write, whatever computes them.
+"""What one day's client_daily + client_running + client_windows must at least write, whatever computes them.
 
     .venv/bin/python -m bench.write_floor WAREHOUSE 2024-04-02 [--repeat 3]
 
 Copies the day's stored rows of mart.client_daily, mart.client_running and
-mart.client_indicators into scratch tables of the same columns (one committed transaction
+mart.client_windows into scratch tables of the same columns (one committed transaction
 each, as the assets do) and times each copy: no value is computed, so this is a lower bound
 for the two assets' day. The scratch tables (mart.scratch_*) are dropped at the end; run it
 on a copy of a bench warehouse, which it otherwise leaves as it was.
@@ -16,9 +16,9 @@ import time
 
 import duckdb
 
-from pipelines.warehouse import WRITE_CONFIG
+from core.db import WRITE_CONFIG
 
-TABLES = ("client_daily", "client_running", "client_indicators")
+TABLES = ("client_daily", "client_running", "client_windows")
 
 
 def main() -> None:

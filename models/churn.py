@@ -27,7 +27,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.inspection import permutation_importance
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
-from .config import ChurnConfig
+from core.config import ChurnConfig
 
 FEATURES = (
     "log_assets", "assets_to_peak", "net_outflow_share_w", "net_outflow_share_l",

@@ -6,10 +6,15 @@ defined (so each pair is ranked on its own complete rows: exact, ties averaged).
 
 from __future__ import annotations
 
+import datetime as dt
 from itertools import combinations
 
+import duckdb
 import numpy as np
 import polars as pl
+
+from core.build import CHUNK_SESSIONS, Job, Written
+from core.db import chunks, run_file, transaction
 
 INDICATORS = (
     "avg_assets", "turnover_rate_annual", "activity", "profitability", "pnl_rate", "cash_ratio",
@@ -76,3 +81,20 @@ def spearman_by_day(frame: pl.DataFrame) -> pl.DataFrame:
     schema = {"as_of_date": pl.Date, "indicator_a": pl.String, "indicator_b": pl.String,
               "spearman": pl.Float64, "clients": pl.Int64}
     return pl.DataFrame(rows, schema=schema).sort("as_of_date", "indicator_a", "indicator_b")
+
+
+def build_correlation(con: duckdb.DuckDBPyConnection, days: list[dt.date], job: Job) -> Written:
+    """The registry's indicator_correlation writer: replace start..end per chunk of sessions."""
+    rows = 0
+    for chunk in chunks(days, CHUNK_SESSIONS):
+        bound = {"start": chunk[0], "end": chunk[-1]}
+        result = spearman_by_day(run_file(con, "features/correlation_inputs", bound).pl())
+        with transaction(con):
+            con.execute("delete from mart.indicator_correlation where as_of_date between $start and $end", bound)
+            con.register("correlation_new", result.to_arrow())
+            try:
+                con.execute("insert into mart.indicator_correlation by name select * from correlation_new")
+            finally:
+                con.unregister("correlation_new")
+        rows += result.height
+    return Written({"mart.indicator_correlation": rows})

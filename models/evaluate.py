@@ -24,11 +24,10 @@ import numpy as np
 import polars as pl
 from sklearn.metrics import adjusted_rand_score
 
-from pipelines.config import IndicatorConfig
-from pipelines.warehouse import run_sql, sql_text
+from core.config import ChurnConfig, IndicatorConfig
+from core.db import connect, run_sql, sql_text
 
 from . import churn, segmentation
-from .config import ChurnConfig
 
 MOVED_SHARE = 0.05
 
@@ -68,7 +67,7 @@ def feature_movement(features: pl.DataFrame) -> pl.DataFrame:
 def segment_flips(con, days: list[dt.date], params: dict) -> dict[str, float]:
     """Flip rate among steady clients (all features moved < 5 %) and among all, over `days`."""
     start = days[0]
-    features = run_sql(con, sql_text("models/segment_features"), {**params, "start": start, "end": days[-1]}).pl()
+    features = run_sql(con, sql_text("features/segment_features"), {**params, "start": start, "end": days[-1]}).pl()
     seg = con.execute("select as_of_date, client_id, segment from mart.client_indicators "
                       "where as_of_date between $start and $end", {"start": start, "end": days[-1]}).pl()
     seg = seg.sort("client_id", "as_of_date").with_columns(
@@ -87,7 +86,7 @@ def segment_flips(con, days: list[dt.date], params: dict) -> dict[str, float]:
 
 def churn_auc(con, days: list[dt.date], horizon: int, top_share: float) -> dict[str, float]:
     """Metrics of the stored churn_risk on the last `horizon` sessions with a known label."""
-    labels = run_sql(con, sql_text("models/churn_labels"),
+    labels = run_sql(con, sql_text("features/churn_labels"),
                      {"start": days[0], "end": days[-1], "known_until": days[-1], "horizon": horizon}).pl()
     known = sorted(labels.filter("complete")["as_of_date"].unique().to_list())[-horizon:]
     if not known:
@@ -110,7 +109,7 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     indicators, churn_cfg = IndicatorConfig(), ChurnConfig()
     truth = pl.read_parquet(args.truth)
-    with duckdb.connect(str(args.warehouse), read_only=True) as con:
+    with connect(args.warehouse, read_only=True) as con:
         days = sessions(con)
         picks = sorted({days[max(len(days) - 1 - k, 0)] for k in (0, 5, 10, 20, 40)})
         ari = segment_ari(con, truth, picks)

@@ -26,7 +26,7 @@ from sklearn.mixture import GaussianMixture
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
-from .config import SegmentationConfig
+from core.config import SegmentationConfig
 
 FEATURES = ("turnover", "activity", "concentration", "cash_ratio", "trade_size", "volatility")
 SEGMENTS = ("stable", "aggressive", "conservative")

@@ -1,27 +1,19 @@
 """Dagster asset: the daily HTML report (reports/render.py) of a session partition range.
 
-No `from __future__ import annotations` here: Dagster reads the context's annotation.
+No `from __future__ import annotations` here: Dagster reads the parameters' annotations.
 """
 
 import time
 from pathlib import Path
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
-from .config import IndicatorConfig
+from core.config import Settings
+from core.tables import REPORT_READS
+
+from .assets import POOL, SINGLE_RUN, asset_key
 from .partitions import range_sessions, session_partitions
-
-REPORT_DEPS = [
-    dg.AssetKey(["mart", "branch_period"]),
-    dg.AssetKey(["mart", "broker_ranking"]),
-    dg.AssetKey(["mart", "team_ranking"]),
-    dg.AssetKey(["mart", "security_trapped"]),
-    dg.AssetKey(["mart", "client_indicators"]),
-    dg.AssetKey(["mart", "client_segments"]),
-    dg.AssetKey(["mart", "churn_risk"]),
-    dg.AssetKey(["mart", "indicator_correlation"]),
-]
+from .resources import WarehouseResource
 
 
 def reports_dir(warehouse: str | Path) -> Path:
@@ -31,17 +23,16 @@ def reports_dir(warehouse: str | Path) -> Path:
 
 @dg.asset(
     key=["report", "daily"],
-    deps=REPORT_DEPS,
+    deps=[asset_key(t) for t in REPORT_READS],
     partitions_def=session_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    pool="duckdb",
+    backfill_policy=SINGLE_RUN,
+    pool=POOL,
     group_name="reports",
     kinds={"html"},
     description="The self-contained HTML report of the range's last session, and the index of all reports.",
 )
-def daily_report(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
-                 indicators: IndicatorConfig) -> dg.MaterializeResult:
-    from reports.queries import ReportConfig
+def daily_report(context: dg.AssetExecutionContext, duckdb: WarehouseResource,
+                 settings: dg.ResourceParam[Settings]) -> dg.MaterializeResult:
     from reports.render import render_report
 
     days = range_sessions(context)
@@ -55,7 +46,7 @@ def daily_report(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
         return dg.MaterializeResult(metadata={"note": "no data in range"})
     out_dir = reports_dir(duckdb.database)
     t0 = time.perf_counter()
-    path = render_report(Path(duckdb.database), day, out_dir, ReportConfig.from_indicators(indicators))
+    path = render_report(Path(duckdb.database), day, out_dir, settings)
     seconds = time.perf_counter() - t0
     context.log.info(f"report of {day} -> {path} in {seconds:.2f}s")
     return dg.MaterializeResult(metadata={

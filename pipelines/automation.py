@@ -9,7 +9,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from .extracts import FILES
+from core.extracts import FILES
 from .partitions import session_partitions
 
 TIMEZONE = "Asia/Shanghai"

@@ -20,9 +20,10 @@ from pathlib import Path
 import dagster as dg
 from dagster._core.execution.backfill import BulkActionStatus, PartitionBackfill
 
+from core.sessions import trading_calendar
+
 from .resources import ROOT
 from .runner import project_instance
-from .sessions import trading_calendar
 
 DONE = {BulkActionStatus.COMPLETED, BulkActionStatus.FAILED, BulkActionStatus.CANCELED,
         BulkActionStatus.COMPLETED_SUCCESS, BulkActionStatus.COMPLETED_FAILED}

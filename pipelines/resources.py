@@ -1,4 +1,4 @@
-"""Resources: where the extracts are and which DuckDB file is the warehouse."""
+"""Resources: which DuckDB file is the warehouse, where the extracts are, and the settings."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from .config import IndicatorConfig
-from .warehouse import WRITE_CONFIG
+from core.config import Settings
+from core.db import WRITE_CONFIG, prepare
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_WAREHOUSE = ROOT / "data" / "warehouse.duckdb"
@@ -18,17 +18,15 @@ DEFAULT_EXTRACTS = ROOT / "data" / "extracts"
 
 
 class WarehouseResource(DuckDBResource):
-    """DuckDBResource whose connection is closed even when the asset body raises.
-
-    dagster-duckdb 0.29 closes it only on success; a failed step would keep the file
-    locked against the next run in the same process.
-    """
+    """DuckDBResource whose connections have the project's macros and are closed even when
+    the asset body raises (dagster-duckdb 0.29 closes them only on success; a failed step
+    would keep the file locked against the next run in the same process)."""
 
     @contextmanager
     def get_connection(self):
         with super().get_connection() as con:
             try:
-                yield con
+                yield prepare(con)
             finally:
                 con.close()
 
@@ -44,7 +42,7 @@ class ExtractsResource(dg.ConfigurableResource):
 
 
 def default_resources(warehouse: str | Path | None = None, extracts: str | Path | None = None,
-                      indicators: IndicatorConfig | None = None) -> dict:
+                      settings: Settings | None = None) -> dict:
     """Resources for a run: explicit paths, else CRM_WAREHOUSE / CRM_EXTRACTS, else data/."""
     warehouse = warehouse or os.environ.get("CRM_WAREHOUSE", DEFAULT_WAREHOUSE)
     extracts = extracts or os.environ.get("CRM_EXTRACTS", DEFAULT_EXTRACTS)
@@ -52,5 +50,5 @@ def default_resources(warehouse: str | Path | None = None, extracts: str | Path 
     return {
         "duckdb": WarehouseResource(database=str(warehouse), connection_config=WRITE_CONFIG),
         "extracts": ExtractsResource(root=str(extracts)),
-        "indicators": indicators or IndicatorConfig(),
+        "settings": settings or Settings.load(),
     }

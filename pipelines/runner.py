@@ -12,9 +12,10 @@ from pathlib import Path
 import dagster as dg
 import sqlalchemy
 
-from .config import IndicatorConfig
+from core.config import Settings
+from core.sessions import trading_calendar
+
 from .resources import ROOT
-from .sessions import trading_calendar
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -29,11 +30,12 @@ def project_instance(attempts: int = 5) -> dg.DagsterInstance:
     """The instance of dagster.yaml at the repo root (storage under data/dagster).
 
     Two crm processes starting on a brand-new storage folder race to create its SQLite
-    tables ("table ... already exists"); the loser retries once the winner is done.
+    tables ("table ... already exists") and to stamp their schema version (UNIQUE constraint
+    failed: alembic_version); the loser retries once the winner is done.
     """
     os.environ.setdefault("DAGSTER_HOME", str(ROOT))
     # Dagster's switch for single-run ranges: one "materialization planned" event per asset
-    # and run instead of one per partition (19 assets x 60 sessions = 1,140 SQLite writes,
+    # and run instead of one per partition (measured with 19 assets x 60 sessions: 1,140 SQLite writes,
     # 14 s of a 60-session run). Its trade-off: partitions of a failed run show as missing,
     # not failed; the run shows the failure. Inherited by the daemon `crm backfill` starts.
     os.environ.setdefault("DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS", "true")
@@ -41,7 +43,7 @@ def project_instance(attempts: int = 5) -> dg.DagsterInstance:
     for attempt in range(1, attempts):
         try:
             return _open_instance()
-        except sqlalchemy.exc.OperationalError:
+        except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.IntegrityError):
             time.sleep(0.5 * attempt)
     return _open_instance()
 
@@ -82,12 +84,12 @@ def fail_orphaned_runs(instance: dg.DagsterInstance) -> list[str]:
 
 def run_sessions(warehouse: Path, extracts: Path, start: dt.date, end: dt.date,
                  runs_of: int = 60, on_chunk: Callable[[list[dt.date]], None] | None = None,
-                 indicators: IndicatorConfig | None = None) -> list[dt.date]:
+                 settings: Settings | None = None) -> list[dt.date]:
     """Run the daily job over [start, end] as single-run ranges of `runs_of` sessions, in order."""
     from .definitions import build_definitions
 
     warehouse, extracts = warehouse.resolve(), extracts.resolve()
-    defs = build_definitions(warehouse=warehouse, extracts=extracts, indicators=indicators)
+    defs = build_definitions(settings, warehouse=warehouse, extracts=extracts)
     job = defs.resolve_job_def("daily")
     instance = project_instance()
     fail_orphaned_runs(instance)

@@ -1,4 +1,4 @@
-"""The report's data layer: the SQL of reports/sql/ run against the warehouse with bound
+"""The report's data layer: the SQL of sql/reports/ run against the warehouse with bound
 parameters, rows returned as dicts with every PII field already masked (reports.masking).
 
 Everything is aggregated or cut to a top N in DuckDB; Python only reshapes a few hundred
@@ -8,66 +8,19 @@ rows at most.
 from __future__ import annotations
 
 import datetime as dt
-import re
-from dataclasses import asdict, dataclass
-from functools import cache
-from pathlib import Path
 
 import duckdb
+
+from core.config import Settings
+from core.db import fetch_dicts
 
 from . import labels
 from .masking import mask_rows
 
-SQL_DIR = Path(__file__).resolve().parent / "sql"
-_PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
-
-
-@dataclass(frozen=True)
-class ReportConfig:
-    """Sizes of the report's lists, and the indicator thresholds. The thresholds' defaults
-    are pipelines.config.IndicatorConfig's (a test keeps them equal; importing it here would
-    import Dagster, seconds on every `crm report`)."""
-
-    trend_sessions: int = 60
-    top_trapped: int = 20
-    clients_per_security: int = 30
-    top_dormant: int = 50
-    top_churn: int = 50
-    reject_examples: int = 5
-    effective_assets: float = 10_000
-    trap_threshold: float = 0.10
-    medium_level: float = 0.20
-    deep_level: float = 0.30
-
-    def params(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_indicators(cls, indicators=None, **sizes) -> ReportConfig:
-        """Thresholds from the pipeline's IndicatorConfig (its defaults when None)."""
-        from pipelines.config import IndicatorConfig
-
-        ind = (indicators or IndicatorConfig()).params()
-        keys = ("effective_assets", "trap_threshold", "medium_level", "deep_level")
-        return cls(**{k: ind[k] for k in keys}, **sizes)
-
-
-@cache
-def sql(name: str) -> str:
-    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
-
 
 def fetch(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> list[dict]:
-    """Rows of reports/sql/<name>.sql as dicts, PII masked. Only the parameters the
-    statement uses are bound (DuckDB rejects unused ones)."""
-    text = sql(name)
-    used = dict.fromkeys(_PARAM.findall(text))
-    missing = [p for p in used if p not in params]
-    if missing:
-        raise KeyError(f"{name}.sql: no value for {missing}")
-    cur = con.execute(text, {p: params[p] for p in used})
-    cols = [d[0] for d in cur.description]
-    return mask_rows(dict(zip(cols, row)) for row in cur.fetchall())
+    """Rows of sql/reports/<name>.sql as dicts, PII masked."""
+    return mask_rows(fetch_dicts(con, f"reports/{name}", params))
 
 
 def _ratio(cur, prev):
@@ -293,12 +246,14 @@ def quality(con, params: dict) -> dict:
             "rows_rejected": sum(r["rows_rejected"] or 0 for r in loads)}
 
 
-def load_report(con: duckdb.DuckDBPyConnection, day: dt.date, config: ReportConfig) -> dict:
-    """Everything the report shows for `day`, masked."""
-    params = {**config.params(), "day": day}
+def load_report(con: duckdb.DuckDBPyConnection, day: dt.date, settings: Settings) -> dict:
+    """Everything the report shows for `day`, masked: list sizes from settings.report,
+    thresholds from settings.indicators."""
+    limits = settings.report.model_dump()
+    params = {**settings.indicators.params(), **limits, "day": day}
     return {
         "day": day,
-        "limits": config.params(),
+        "limits": limits,
         "branch_name": branch_name(con, params),
         "kpi": kpis(con, day, params),
         "trend": trend(con, params),

@@ -20,7 +20,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from . import charts, labels
 from .formatting import FILTERS, fmt_cny, fmt_count, fmt_pct, fmt_permyriad
-from .queries import ReportConfig, load_report
+from core.config import Settings
+from core.db import connect
+
+from .queries import load_report
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 REPORT_NAME = re.compile(r"^report-(\d{4}-\d{2}-\d{2})\.html$")
@@ -139,22 +142,22 @@ def render_index(out_dir: Path) -> Path:
     return path
 
 
-def render_html(con: duckdb.DuckDBPyConnection, day: dt.date, config: ReportConfig | None = None) -> str:
+def render_html(con: duckdb.DuckDBPyConnection, day: dt.date, settings: Settings | None = None) -> str:
     """The report of `day` as an HTML string."""
-    data = load_report(con, day, config or ReportConfig())
+    data = load_report(con, day, settings or Settings())
     return environment().get_template("report.html.j2").render(
         **data, charts=_charts(data), summary=_summary(data),
         generated_at=dt.datetime.now().replace(microsecond=0))
 
 
 def render_report(warehouse: Path, day: dt.date, out_dir: Path,
-                  config: ReportConfig | None = None) -> Path:
+                  settings: Settings | None = None) -> Path:
     """Write out_dir/report-YYYY-MM-DD.html for `day` and refresh out_dir/index.html;
     return the report's path."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        html = render_html(con, day, config)
+    with connect(warehouse, read_only=True) as con:
+        html = render_html(con, day, settings)
     path = out_dir / report_filename(day)
     _write(path, html)
     render_index(out_dir)

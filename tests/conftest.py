@@ -1,15 +1,24 @@
-"""Shared fixtures: the spec's worked example and a warehouse built from it through Dagster."""
+"""Shared fixtures: the spec's worked example and a warehouse built from it through Dagster.
+
+Expensive inputs are built once per test session, not once per xdist worker: `shared_dir`
+builds a folder under the run's common temp directory behind a file lock; the other
+workers wait for it and read it. Tests that write copy the warehouse first.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import os
+import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 import pytest
 
+ROOT = Path(__file__).resolve().parent.parent  # the repository
 FIXTURES = Path(__file__).parent / "fixtures"
 EXAMPLE = FIXTURES / "spec_example"
 
@@ -19,14 +28,32 @@ def pytest_configure(config):
     os.environ["DAGSTER_HOME"] = tempfile.mkdtemp(prefix="crm-dagster-home-")
 
 
+def shared_dir(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """A folder filled by `build(folder)` once per test session, shared by the xdist workers."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the run's temp directory, common to its workers
+    folder, done = base / f"shared-{name}", base / f"shared-{name}.done"
+    with open(base / f"shared-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)  # a worker failed half way
+            folder.mkdir()
+            build(folder)
+            done.touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
 def example_warehouse(tmp_path_factory) -> Path:
-    """The worked example (25 sessions, 40 clients) run through the Dagster job."""
-    from pipelines.runner import run_sessions
+    """The worked example (25 sessions, 40 clients) run through the Dagster job. Read only:
+    the workers share it."""
+    def build(folder: Path) -> None:
+        from pipelines.runner import run_sessions
 
-    path = tmp_path_factory.mktemp("example") / "warehouse.duckdb"
-    run_sessions(path, EXAMPLE / "extracts", dt.date(2024, 9, 18), dt.date(2024, 10, 29))
-    return path
+        run_sessions(folder / "warehouse.duckdb", EXAMPLE / "extracts", dt.date(2024, 9, 18), dt.date(2024, 10, 29))
+
+    return shared_dir(tmp_path_factory, "example", build) / "warehouse.duckdb"
 
 
 def query(path: Path, sql: str, params=None):

@@ -8,6 +8,6 @@ select as_of_date, client_id, 'trades' from raw.trades
 where as_of_date between $start and $end
     and (as_of_date, client_id) not in (select as_of_date, client_id from raw.cash where as_of_date between $start and $end)
 union
-select as_of_date, client_id, 'client_indicators' from mart.client_indicators
+select as_of_date, client_id, 'client_indicators' from mart.client_windows
 where as_of_date between $start and $end
     and (as_of_date, client_id) not in (select as_of_date, client_id from raw.cash where as_of_date between $start and $end)

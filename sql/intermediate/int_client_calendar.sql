@@ -2,7 +2,7 @@
 -- d0 .. d1: flows, state at the last session and latest clients snapshot. Longer periods
 -- combine these spans (int_client_period), so whole months are aggregated once and stored
 -- (mart.client_month) instead of re-reading every client-day of a year at each session.
-create or replace macro int_client_calendar(d0, d1, grain) as table
+create or replace temp macro int_client_calendar(d0, d1, grain) as table
 with
 
 days as (
@@ -15,7 +15,7 @@ days as (
 indicators as (
     select i.as_of_date, i.client_id, i.churn_event, i.profitability
     from days
-    inner join mart.client_indicators as i on i.as_of_date = days.session_date
+    inner join mart.client_windows as i on i.as_of_date = days.session_date
 ),
 
 daily as (

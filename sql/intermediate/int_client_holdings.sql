@@ -1,9 +1,9 @@
 -- Per client and day: portfolio value, cost, concentration (HHI) and trapped cost.
-create or replace macro int_client_holdings(d0, d1, trap_threshold) as table
+create or replace temp macro int_client_holdings(d0, d1, trap_threshold) as table
 with
 
 positions as (
-    select * from stg_positions_valued(d0, d1, trap_threshold)
+    select * from int_positions_valued(d0, d1, trap_threshold)
 ),
 
 final as (

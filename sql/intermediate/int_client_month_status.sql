@@ -2,7 +2,7 @@
 -- mart.client_month was built from. They differ when sessions were loaded without the
 -- rankings rebuilt after them (or on a warehouse from before client_month): such a month
 -- is read from client_daily instead (int_client_period) and rebuilt by the next ranking run.
-create or replace macro int_client_month_status(d0, d1) as table
+create or replace temp macro int_client_month_status(d0, d1) as table
 with
 
 loaded as (

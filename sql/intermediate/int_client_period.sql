@@ -6,7 +6,7 @@
 -- after d1, and so is any month the store does not hold as loaded (int_client_month_status).
 -- Sums add, flags or, and latest values come from the latest month that has one (arg_max
 -- skips nulls, as it does within a month): the same result as one pass over the client-days.
-create or replace macro int_client_period(d0, d1, period_types) as table
+create or replace temp macro int_client_period(d0, d1, period_types) as table
 with
 
 touched as (

@@ -1,5 +1,5 @@
 -- Per client and day: count, amount and fees of the day's executions.
-create or replace macro int_client_trades(d0, d1) as table
+create or replace temp macro int_client_trades(d0, d1) as table
 select
     as_of_date,
     client_id,

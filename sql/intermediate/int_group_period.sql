@@ -1,7 +1,7 @@
 -- Broker and team measures per period (touching d0 .. d1): the shared body of
 -- broker_ranking and team_ranking (kind = 'broker' | 'team'), both from one pass over
 -- the clients' periods; period_end is the period's last loaded session up to d1.
-create or replace macro int_group_period(d0, d1, effective_assets, period_types) as table
+create or replace temp macro int_group_period(d0, d1, effective_assets, period_types) as table
 with
 
 clients as (

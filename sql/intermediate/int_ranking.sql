@@ -1,7 +1,7 @@
 -- Brokers and teams (kind = 'broker' | 'team') ranked by revenue, ties by id, per period
 -- touching d0 .. d1; prev_rank is the rank in the previous period of the same type,
 -- computed in this run when that period is touched too, else as stored in the mart.
-create or replace macro int_ranking(d0, d1, effective_assets, period_types) as table
+create or replace temp macro int_ranking(d0, d1, effective_assets, period_types) as table
 with
 
 current as (

@@ -3,59 +3,9 @@
 -- *_chg = this / previous period of the same type - 1.
 with
 
-touched as (
-    select distinct period_type, period_start, prev_period_start
-    from stg_session_periods()
-    where session_date between $start and $end
-),
-
-days as (
-    select t.period_type, t.period_start, t.prev_period_start, b.*
-    from touched as t
-    inner join stg_session_periods() as p
-        on p.period_type = t.period_type and p.period_start = t.period_start
-    inner join mart.branch_daily as b on b.as_of_date = p.session_date
-    where b.as_of_date <= $end
-),
-
--- clients with a trade in the period (to its last session up to $end): trade rows only
-active as (
-    select p.period_type, p.period_start, count(distinct c.client_id) as active_clients
-    from touched as t
-    inner join stg_session_periods() as p
-        on p.period_type = t.period_type and p.period_start = t.period_start
-    inner join mart.client_daily as c on c.as_of_date = p.session_date
-    where c.trade_count > 0 and c.as_of_date <= $end
-    group by all
-),
-
+-- the periods touching the range, each to its last loaded session up to $end
 current as (
-    select
-        d.period_type,
-        d.period_start,
-        any_value(d.prev_period_start) as prev_period_start,
-        max(d.as_of_date) as period_end,
-        count(*) as sessions,
-        sum(d.new_clients) as new_clients,
-        sum(d.closed_clients) as closed_clients,
-        sum(d.net_inflow) as net_inflow,
-        sum(d.trade_count) as trade_count,
-        sum(d.trade_amount) as trade_amount,
-        sum(d.commission) as commission,
-        sum(d.net_commission) as net_commission,
-        sum(d.interest_income) as interest_income,
-        sum(d.revenue) as revenue,
-        sum(d.market_turnover) as market_turnover,
-        arg_max(d.clients, d.as_of_date) as clients,
-        arg_max(d.effective_clients, d.as_of_date) as effective_clients,
-        arg_max(d.total_assets, d.as_of_date) as total_assets,
-        avg(d.total_assets) as avg_total_assets,
-        any_value(a.active_clients) as active_clients,
-        sum(d.commission) / nullif(sum(d.trade_amount), 0) as commission_rate,
-        sum(d.trade_amount) / nullif(2 * sum(d.market_turnover), 0) as market_share
-    from days as d
-    left join active as a on a.period_type = d.period_type and a.period_start = d.period_start
-    group by d.period_type, d.period_start
+    select * from int_branch_period_sums($start, $end)
 ),
 
 -- previous periods: recomputed here when touched, else as stored

@@ -3,7 +3,7 @@ with
 
 positions as (
     select *
-    from stg_positions_valued($start, $end, $trap_threshold)
+    from int_positions_valued($start, $end, $trap_threshold)
 ),
 
 -- A client holds a security once a day (raw.positions is unique on the day, client and

@@ -1,4 +1,4 @@
--- The tables of docs/indicators.md, with exactly the spec's column names.
+-- The tables of docs/spec/indicators.md, with exactly the spec's column names.
 create table if not exists mart.client_daily (
     as_of_date date not null, client_id varchar not null,
     market_value double, cost_amount double, cash_balance double, total_assets double,
@@ -6,7 +6,9 @@ create table if not exists mart.client_daily (
     exchange_fee double, net_commission double, interest_income double, revenue double,
     daily_pnl double
 );
-create table if not exists mart.client_indicators (
+-- spec 2's indicators computed in SQL; the view mart.client_indicators (40_views.sql) adds
+-- the model outputs segment and churn_risk.
+create table if not exists mart.client_windows (
     as_of_date date not null, client_id varchar not null,
     present_days bigint, avg_assets double, trade_amount_w double, turnover_rate double,
     turnover_rate_annual double, turnover_band varchar, active_days bigint, activity double,
@@ -14,8 +16,7 @@ create table if not exists mart.client_indicators (
     value_share double, pnl_w double, pnl_rate double, unrealized_pnl double, cash_ratio double,
     concentration double, trapped_ratio double, trapped_depth double, trapped_level varchar,
     is_trapped boolean, days_since_last_trade bigint, is_effective boolean, is_dormant boolean,
-    churn_event boolean, wealth_tier varchar, tenure_days bigint,
-    segment varchar, churn_risk double
+    churn_event boolean, wealth_tier varchar, tenure_days bigint
 );
 create table if not exists mart.security_trapped (
     as_of_date date not null, market varchar not null, security_code varchar not null,
@@ -82,7 +83,7 @@ create table if not exists mart.team_ranking (
     rank bigint, prev_rank bigint
 );
 
--- Internal, not spec tables (see pipelines/warehouse.py::rebuild_rankings).
+-- Internal, not spec tables (see core/build.py::rebuild_rankings).
 -- Per month and client, from all the month's loaded sessions: what the ranking periods
 -- combine (sql/intermediate/int_client_calendar.sql), so a session re-reads one month of
 -- client-days instead of a year's. snapshot_date / broker_id / open_date: the latest

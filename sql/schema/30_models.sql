@@ -20,13 +20,34 @@ create table if not exists mart.churn_drivers (
     as_of_date date not null, client_id varchar not null, churn_risk double,
     driver_1 varchar, driver_2 varchar, driver_3 varchar
 );
--- One row per model fit or scoring: which version, on what, how good.
-create table if not exists mart.model_runs (
+create table if not exists mart.client_segments (
+    as_of_date date not null, client_id varchar not null, segment varchar not null, model_version varchar
+);
+create table if not exists mart.churn_scores (
+    as_of_date date not null, client_id varchar not null, churn_risk double not null, model_version varchar
+);
+-- One row per model fit or scoring and metric: which version, on what, how good
+-- (the view mart.model_runs is both models' rows).
+create schema if not exists model;
+create table if not exists model.segmentation_runs (
     run_at timestamp not null, model varchar not null, version varchar not null,
     as_of_date date, train_start date, train_end date, rows_train bigint,
     metric_name varchar, metric_value double, note varchar
 );
--- The models' inputs per client-day (sql/models/client_features.sql): segmentation's
+create table if not exists model.churn_runs (
+    run_at timestamp not null, model varchar not null, version varchar not null,
+    as_of_date date, train_start date, train_end date, rows_train bigint,
+    metric_name varchar, metric_value double, note varchar
+);
+-- Fitted models (joblib bytes) by version, fitted on as_of_date: a copy of the warehouse
+-- file carries them, so a rerun on a copy uses the same models as on the original.
+create table if not exists model.segmentation_versions (
+    version varchar not null, as_of_date date not null, artefact blob not null
+);
+create table if not exists model.churn_versions (
+    version varchar not null, as_of_date date not null, artefact blob not null
+);
+-- The models' inputs per client-day (sql/features/client_features.sql): segmentation's
 -- (seg_*) and churn's features, stored once so a churn fit reads them instead of
 -- recomputing a year of windows.
 create table if not exists mart.client_features (

@@ -1,6 +1,6 @@
 -- Every session with the start of each calendar period containing it, and that
 -- period's previous start (for *_chg and prev_rank). Weeks start on Monday.
-create or replace macro stg_session_periods() as table
+create or replace temp macro stg_session_periods() as table
 with
 
 sessions as (

@@ -1,7 +1,7 @@
 -- The calendar periods containing `day`, to `day` (which = 'cur'), and the previous period
 -- of each type in full ('prev'), ord = display order: the ranges of the report's period
--- KPIs, whether read from mart.branch_period or recomputed (reports/sql/kpi_periods*.sql).
-create or replace macro stg_session_periods_of_day(day) as table
+-- KPIs, whether read from mart.branch_period or recomputed (sql/reports/kpi_periods*.sql).
+create or replace temp macro stg_session_periods_of_day(day) as table
 with
 
 bounds as (

@@ -1,0 +1,1 @@
+"""`crm`, the command line: generate, run, backfill, report, demo (on top of pipelines/)."""

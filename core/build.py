@@ -1,0 +1,193 @@
+"""Writers of the registry (core/tables.py) and the direct path that runs them all.
+
+A writer writes its tables for a list of sessions, in order, in chunks; each chunk is one
+DuckDB transaction. Dagster's assets (pipelines/assets.py) call the same writers; tests
+and bench call `build` to get the same warehouse without Dagster.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from . import tables
+from .checks import Outcome, run_checks
+from .config import Settings
+from .db import chunks, connect, run_sql, sql_text, transaction
+
+CHUNK_SESSIONS = 20  # sessions per transaction of the SQL writers (also what bench/ replays)
+# Sessions per client_running statement: its sums join each client's rows of the chunk up to
+# each row (n(n+1)/2 per client), its peaks read lookback + n - 1 sessions. 20 sessions at
+# 50k clients: 4.2 s in chunks of 5, 4.4 s of 10 (60 sessions read per session: 5.4 s of 5).
+RUNNING_CHUNK = 5
+# The parameters client_running's values depend on, in mart.client_running_params' order.
+RUNNING_PARAMS = ("lookback", "churn_asset_share", "churn_outflow_share", "eligible_assets")
+
+_DELETE = {
+    tables.BY_SESSION: "delete from {table} where as_of_date between $start and $end",
+    tables.BY_PERIOD: """delete from {table} where (period_type, period_start) in (
+        select period_type, period_start from stg_session_periods()
+        where session_date between $start and $end)""",
+    tables.BY_MONTH: """delete from {table}
+        where month_start between date_trunc('month', $start)::date and date_trunc('month', $end)::date""",
+}
+
+
+@dataclass
+class Job:
+    """What a writer needs besides the connection and the sessions."""
+
+    writer: tables.Writer
+    settings: Settings
+    extracts: Path | None = None
+    log: logging.Logger | logging.LoggerAdapter = field(default_factory=lambda: logging.getLogger("crm"))
+
+    @property
+    def params(self) -> dict[str, object]:
+        return self.settings.indicators.params()
+
+
+@dataclass
+class Written:
+    """Rows written per table, and per table what the writer reports (Dagster metadata)."""
+
+    rows: dict[str, int]
+    metadata: dict[str, dict[str, object]] = field(default_factory=dict)
+
+
+Builder = Callable[[duckdb.DuckDBPyConnection, list[dt.date], Job], Written]
+
+
+def builder(writer: tables.Writer) -> Builder:
+    """The function named by the registry (imported here: models/ sit above the core)."""
+    module, name = writer.builder.split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def insert(con: duckdb.DuckDBPyConnection, table: str, model: str, params) -> int:
+    """Insert the output of sql/<model>.sql into `table`; rows inserted."""
+    return run_sql(con, f"insert into {table} by name {sql_text(model)}", params).fetchone()[0]
+
+
+def replace(con: duckdb.DuckDBPyConnection, table: tables.Table, params) -> int:
+    """Delete the range's rows of `table` by its replacement rule and insert its SQL's output."""
+    run_sql(con, _DELETE[table.replace].format(table=table.name), params)
+    return insert(con, table.name, table.sql, params)
+
+
+def build_sql(con: duckdb.DuckDBPyConnection, days: list[dt.date], job: Job) -> Written:
+    """A writer whose tables are each one SQL file, replaced per chunk of sessions."""
+    targets = tables.writer_tables(job.writer.name)
+    rows = dict.fromkeys((t.name for t in targets), 0)
+    for chunk in chunks(days, CHUNK_SESSIONS):
+        bound = {**job.params, "start": chunk[0], "end": chunk[-1]}
+        with transaction(con):
+            for t in targets:
+                rows[t.name] += replace(con, t, bound)
+    return Written(rows)
+
+
+def extend_running(con: duckdb.DuckDBPyConnection, days: list[dt.date], job: Job) -> Written:
+    """mart.client_running from the range's first session to its last (or the last session
+    with client_daily rows): rows from the first on are dropped (they counted the old
+    client_daily rows), then the totals continue from the latest stored session, a few
+    sessions per statement. All of it is rebuilt when the
+    churn test's parameters changed."""
+    params = job.params
+    used = [params[k] for k in RUNNING_PARAMS]
+    rows = 0
+    with transaction(con):
+        stored = con.execute(f"select {', '.join(RUNNING_PARAMS)} from mart.client_running_params").fetchall()
+        if stored != [tuple(used)]:
+            con.execute("delete from mart.client_running")
+            con.execute("delete from mart.client_running_params")
+            con.execute(f"insert into mart.client_running_params values ({', '.join('?' * len(used))})", used)
+        con.execute("delete from mart.client_running where as_of_date >= ?", [days[0]])
+    after = con.execute("select max(as_of_date) from mart.client_running").fetchone()[0] or dt.date.min
+    todo = [d for (d,) in con.execute(
+        "select session_date from ref.sessions where session_date > ? and session_date <= ?"
+        " and session_date between (select min(as_of_date) from mart.client_daily)"
+        " and (select max(as_of_date) from mart.client_daily) order by 1",
+        [after, days[-1]]).fetchall()]
+    for commit in chunks(todo, CHUNK_SESSIONS):
+        with transaction(con):
+            for chunk in chunks(commit, RUNNING_CHUNK):  # each continues the previous one's last rows
+                rows += insert(con, "mart.client_running", "marts/client_running",
+                               {**params, "after": after, "end": chunk[-1]})
+                after = chunk[-1]
+    return Written({"mart.client_running": rows, "mart.client_running_params": 0})
+
+
+def rebuild_rankings(con: duckdb.DuckDBPyConnection, days: list[dt.date], job: Job) -> Written:
+    """Per chunk, in one transaction: mart.client_month for the chunk's months (and earlier
+    months of the year that miss loaded sessions), then broker_ranking, team_ranking and
+    ranking_periods for the periods touching the chunk, from one pass (temp table
+    `rankings`, which their SQL files split)."""
+    ranked = [t for t in tables.writer_tables(job.writer.name) if t.replace == tables.BY_PERIOD]
+    rows = dict.fromkeys((t.name for t in tables.writer_tables(job.writer.name)), 0)
+    month = tables.BY_NAME["mart.client_month"]
+    for chunk in chunks(days, CHUNK_SESSIONS):
+        bound = {**job.params, "start": chunk[0], "end": chunk[-1]}
+        with transaction(con):
+            since = run_sql(con, "select month_start from int_client_month_from($start, $end)", bound).fetchone()[0]
+            rows[month.name] += replace(con, month, {**bound, "start": since})
+            for t in ranked:  # before computing: prev_rank falls back on the stored rows
+                run_sql(con, _DELETE[t.replace].format(table=t.name), bound)
+            run_sql(con, "create temp table rankings as "
+                         "select * from int_ranking($start, $end, $effective_assets, $period_types)", bound)
+            for t in ranked:
+                rows[t.name] += insert(con, t.name, t.sql, bound)
+            con.execute("drop table rankings")
+    return Written(rows)
+
+
+class CheckFailed(RuntimeError):
+    """A blocking check found offending rows."""
+
+    def __init__(self, outcome: Outcome):
+        self.outcome = outcome
+        first = ", ".join(str(v) for v in outcome.sample.row(0)) if outcome.violations else ""
+        super().__init__(f"check {outcome.check.name} on {outcome.table} failed for "
+                         f"{outcome.violations} row(s) (first: {first})")
+
+
+def build_writer(con: duckdb.DuckDBPyConnection, days: list[dt.date], job: Job) -> tuple[Written, list[Outcome]]:
+    """One writer over `days`, then the checks of its tables over the same sessions."""
+    written = builder(job.writer)(con, days, job)
+    outcomes = run_checks(con, tables.writer_tables(job.writer.name),
+                          {**job.params, "start": days[0], "end": days[-1]})
+    return written, outcomes
+
+
+def rebuild(con: duckdb.DuckDBPyConnection, writer: str, days: list[dt.date], settings: Settings | None = None,
+            extracts: Path | None = None) -> Written:
+    """One writer over `days` on an open connection, without its checks."""
+    job = Job(tables.writer(writer), settings or Settings(), extracts)
+    return builder(job.writer)(con, days, job)
+
+
+def build(warehouse: Path, days: list[dt.date], settings: Settings | None = None,
+          extracts: Path | None = None, writers: list[str] | None = None, raise_on_failure: bool = True,
+          on_writer: Callable[[str, Written, list[Outcome]], None] | None = None) -> None:
+    """The direct path: every writer of the registry (or those named) over `days`, in
+    registry order, one connection each as Dagster's resource opens; a failed check raises."""
+    settings = settings or Settings()
+    for w in tables.WRITERS:
+        if writers is not None and w.name not in writers:
+            continue
+        if w.name == "raw_extracts" and extracts is None:
+            continue
+        with connect(warehouse) as con:
+            written, outcomes = build_writer(con, days, Job(w, settings, extracts))
+        if on_writer:
+            on_writer(w.name, written, outcomes)
+        failed = [o for o in outcomes if not o.passed]
+        if failed and raise_on_failure:
+            raise CheckFailed(failed[0])
+

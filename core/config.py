@@ -1,0 +1,143 @@
+"""Every threshold, window, tier and model setting of the pipeline, once, in plain pydantic.
+
+The defaults are the spec's (docs/spec/indicators.md) and docs/models.md's. A run may read
+overrides from a TOML file (`CRM_CONFIG` or `--config`), sections named like the fields of
+`Settings`:
+
+    [indicators]
+    lookback = 60
+    [churn]
+    horizon = 20
+
+Dagster receives one `Settings` object as a resource (pipelines/resources.py); the windows
+are fixed when the definitions load, because partition mappings are built from them.
+Indicator fields are bound into the SQL models as `$<field name>` (core.db.run_sql).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PERIOD_TYPES = ("week", "month", "quarter", "half", "year")  # spec 3, calendar periods
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class IndicatorConfig(_Section):
+    """Windows, thresholds and rates of docs/spec/indicators.md (every mart reads them)."""
+
+    window: int = Field(20, description="W: sessions in the indicator window (a trading month)")
+    lookback: int = Field(60, description="sessions for dormancy, churn peak and churn outflow")
+    annual_sessions: int = Field(250, description="sessions per year for annualised rates")
+    cash_spread_rate: float = Field(0.01, description="what the firm earns on client cash, per year")
+    effective_assets: float = Field(10_000, description="total assets from which a client is effective (有效户)")
+    eligible_assets: float = Field(
+        1_000.0, description="total assets from which a client can be segmented (spec 2), and from which its "
+                             "daily return counts in the volatility feature")
+    trap_threshold: float = Field(0.10, description="position loss from which it is trapped (套牢)")
+    medium_level: float = Field(0.20, description="trapped depth from which the level is medium (中套)")
+    deep_level: float = Field(0.30, description="trapped depth from which the level is deep (深套)")
+    trapped_client_ratio: float = Field(0.5, description="trapped_ratio from which the client is trapped")
+    turnover_high: float = Field(12.0, description="annual turnover from which the band is high")
+    turnover_low: float = Field(2.0, description="annual turnover under which the band is low")
+    churn_asset_share: float = Field(0.2, description="churn: assets below this share of the 60-session peak")
+    churn_outflow_share: float = Field(0.5, description="churn: net transfers out at least this share of the peak")
+    max_reject_share: float = Field(
+        0.5, description="a file with more rejected rows than this share fails its day (the file is wrong, not some rows)")
+
+    def params(self) -> dict[str, object]:
+        return {**self.model_dump(), "period_types": list(PERIOD_TYPES)}
+
+
+class SegmentationConfig(_Section):
+    """Behavioural clustering into stable / aggressive / conservative (docs/models.md)."""
+
+    k_min: int = Field(
+        3, description="smallest k the choice may take: the spec names three segments "
+                       "(k=2 is still scored and recorded)")
+    k_max: int = Field(6, description="largest k scored (silhouette and BIC are recorded for 2..k_max)")
+    feature_weights: dict[str, float] = Field(
+        {"turnover": 1.0, "activity": 1.0, "cash_ratio": 1.0,
+         "concentration": 0.5, "trade_size": 0.5, "volatility": 0.5},
+        description="multiplier of each standardised feature before clustering: secondary traits "
+                    "(concentration, trade size, volatility) depend on account size and the market and count half",
+    )
+    fit_sample: int = Field(50_000, description="most eligible clients a fit uses (deterministic sample)")
+    silhouette_sample: int = Field(5_000, description="clients used to score silhouette and BIC for each k")
+    n_init: int = Field(10, description="k-means restarts")
+    min_fit_clients: int = Field(
+        60, description="fewest eligible clients to fit on; fewer: keep the model (or the rule)")
+    drift_threshold: float = Field(
+        0.5, description="refit when the mean of a standardised feature moved more than this many SDs since the fit")
+    hysteresis: float = Field(
+        0.25, description="a client keeps yesterday's segment unless the nearest cluster is this much closer "
+                          "(relative distance) than yesterday's")
+    threads: int = Field(1, description="OpenMP threads of k-means (1: no oversubscription on shared cores)")
+    random_state: int = Field(7, description="seed of sampling, k-means and mixtures")
+
+
+class ChurnConfig(_Section):
+    """Probability of churn_event within `horizon` sessions (docs/models.md)."""
+
+    horizon: int = Field(20, description="sessions after the day in which a churn_event makes the label positive")
+    valid_sessions: int = Field(20, description="latest labelled sessions held out for validation (time split)")
+    train_sessions: int = Field(250, description="most labelled sessions a fit reads (the most recent ones)")
+    min_label_sessions: int = Field(20, description="fewest labelled sessions for a fit; fewer: rule score")
+    min_positive_clients: int = Field(
+        10, description="fewest distinct churning clients in the training labels; fewer: rule score")
+    max_negatives: int = Field(60_000, description="most negative client-days a fit uses (weighted subsample)")
+    max_positives: int = Field(
+        40_000, description="most positive client-days a fit uses (weighted subsample): bounds a fit's cost "
+                            "whatever the branch size and history (200k clients: ~250k positive rows in 40 sessions)")
+    isotonic_min_positives: int = Field(
+        300, description="positive rows from which calibration is isotonic (else sigmoid)")
+    calibration_folds: int = Field(3, description="folds of CalibratedClassifierCV")
+    max_iter: int = Field(100, description="boosting iterations")
+    learning_rate: float = Field(0.1, description="boosting learning rate")
+    max_leaf_nodes: int = Field(15, description="leaves per tree")
+    l2_regularization: float = Field(1.0, description="L2 penalty of the trees")
+    top_share: float = Field(0.05, description="share of riskiest client-days for the precision metric")
+    drivers_top: int = Field(200, description="riskiest clients per day that get three written drivers")
+    importance_sample: int = Field(10_000, description="rows for permutation importance")
+    threads: int = Field(
+        1, description="OpenMP threads of the boosting (1: measured 6x faster than 2 on a busy 2-core machine)")
+    random_state: int = Field(7, description="seed of sampling, boosting and importance")
+
+
+class ReportConfig(_Section):
+    """Sizes of the daily report's lists and charts (thresholds are the indicators')."""
+
+    trend_sessions: int = Field(60, description="sessions in the trend charts")
+    top_trapped: int = Field(20, description="securities in the trapped list")
+    clients_per_security: int = Field(30, description="trapped clients listed per security")
+    top_dormant: int = Field(50, description="dormant clients to wake up")
+    top_churn: int = Field(50, description="clients at churn risk")
+    reject_examples: int = Field(5, description="rejected rows shown per file")
+
+
+class Settings(_Section):
+    """The whole configuration of a warehouse's pipeline."""
+
+    indicators: IndicatorConfig = IndicatorConfig()
+    segmentation: SegmentationConfig = SegmentationConfig()
+    churn: ChurnConfig = ChurnConfig()
+    report: ReportConfig = ReportConfig()
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> Settings:
+        """Defaults overridden by the TOML file at `path`, else at $CRM_CONFIG, else none."""
+        path = path or os.environ.get("CRM_CONFIG")
+        if not path:
+            return cls()
+        with open(path, "rb") as f:
+            return cls.model_validate(tomllib.load(f))
+
+    def fingerprint(self) -> str:
+        """A stable text of every value (for the load fingerprint of Step 8 and caches)."""
+        return self.model_dump_json()

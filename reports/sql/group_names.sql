@@ -1,5 +1,0 @@
--- Broker and team names of the brokers snapshot of $day (the latest one before it when
--- the day has none).
-select broker_id, broker_name, team_id, team_name
-from raw.brokers
-where as_of_date = (select max(as_of_date) from raw.brokers where as_of_date <= $day)

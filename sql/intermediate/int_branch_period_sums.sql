@@ -1,0 +1,66 @@
+-- The branch's sums over each calendar period (week .. year) touched by the sessions
+-- d0 .. d1, over the period's loaded sessions up to d1 (spec 3): flows summed, stocks at
+-- the last session, averages over the sessions, distinct trading clients. One definition
+-- for mart.branch_period and the report's KPI periods (sql/reports/kpi_periods.sql).
+create or replace temp macro int_branch_period_sums(d0, d1) as table
+with
+
+touched as (
+    select distinct period_type, period_start, prev_period_start
+    from stg_session_periods()
+    where session_date between d0 and d1
+),
+
+sessions as (
+    select t.period_type, t.period_start, t.prev_period_start, p.session_date
+    from touched as t
+    inner join stg_session_periods() as p
+        on p.period_type = t.period_type and p.period_start = t.period_start
+    where p.session_date <= d1
+),
+
+days as (
+    select s.period_type, s.period_start, s.prev_period_start, b.*
+    from sessions as s
+    inner join mart.branch_daily as b on b.as_of_date = s.session_date
+),
+
+-- clients with a trade in the period (to its last session up to d1): trade rows only
+active as (
+    select s.period_type, s.period_start, count(distinct c.client_id) as active_clients
+    from sessions as s
+    inner join mart.client_daily as c on c.as_of_date = s.session_date
+    where c.trade_count > 0
+    group by all
+),
+
+final as (
+    select
+        d.period_type,
+        d.period_start,
+        any_value(d.prev_period_start) as prev_period_start,
+        max(d.as_of_date) as period_end,
+        count(*) as sessions,
+        sum(d.new_clients) as new_clients,
+        sum(d.closed_clients) as closed_clients,
+        sum(d.net_inflow) as net_inflow,
+        sum(d.trade_count) as trade_count,
+        sum(d.trade_amount) as trade_amount,
+        sum(d.commission) as commission,
+        sum(d.net_commission) as net_commission,
+        sum(d.interest_income) as interest_income,
+        sum(d.revenue) as revenue,
+        sum(d.market_turnover) as market_turnover,
+        arg_max(d.clients, d.as_of_date) as clients,
+        arg_max(d.effective_clients, d.as_of_date) as effective_clients,
+        arg_max(d.total_assets, d.as_of_date) as total_assets,
+        avg(d.total_assets) as avg_total_assets,
+        any_value(a.active_clients) as active_clients,
+        sum(d.commission) / nullif(sum(d.trade_amount), 0) as commission_rate,
+        sum(d.trade_amount) / nullif(2 * sum(d.market_turnover), 0) as market_share
+    from days as d
+    left join active as a on a.period_type = d.period_type and a.period_start = d.period_start
+    group by d.period_type, d.period_start
+)
+
+select * from final

@@ -1,0 +1,76 @@
+"""The blocking checks pass on good data and fail, naming the rows, on planted faults."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+
+import pytest
+
+from core import tables
+from core.checks import evaluate, table_checks
+from core.config import IndicatorConfig
+from core.db import connect
+
+START, END = dt.date(2024, 9, 18), dt.date(2024, 10, 29)
+# every check of the registry, with the table it guards
+ALL = {c.name: (c, t.name) for t in tables.TABLES for c in table_checks(t)}
+
+
+@pytest.fixture()
+def warehouse(example_warehouse, tmp_path):
+    path = tmp_path / "w.duckdb"
+    shutil.copy(example_warehouse, path)
+    with connect(path) as con:
+        yield con
+
+
+def check(con, name):
+    c, table = ALL[name]
+    return evaluate(con, c, table, {**IndicatorConfig().params(), "start": START, "end": END})
+
+
+def test_the_registry_has_the_checks_of_every_guarded_table():
+    assert {"raw_loads_reconcile", "raw_reject_share", "raw_cash_reconciles", "client_without_cash_row",
+            "raw_no_negative_holdings", "value_share_sums_to_one", "trapped_ratio_in_range", "segment_filled",
+            "churn_risk_in_range", "client_daily_key_unique", "client_windows_key_unique"} <= set(ALL)
+    assert len(ALL) == sum(len(table_checks(t)) for t in tables.TABLES)  # no two checks share a name
+
+
+def test_every_check_passes_on_the_worked_example(warehouse):
+    failed = [name for name in ALL if not check(warehouse, name).passed]
+    assert failed == []
+
+
+FAULTS = [
+    ("raw_cash_reconciles", "update raw.cash set cash_balance = cash_balance + 1 "
+                            "where client_id = '0731000001' and as_of_date = '2024-09-20'"),
+    ("raw_loads_reconcile", "delete from raw.trades where trade_id = (select min(trade_id) from raw.trades "
+                            "where as_of_date = '2024-09-20')"),
+    ("raw_reject_share", "update quality.loads set rows_rejected = rows_read "
+                         "where file = 'market.csv' and as_of_date = '2024-09-18'"),
+    ("raw_no_negative_holdings", "update raw.positions set quantity = -100 where as_of_date = '2024-09-18' "
+                                 "and client_id = '0731000000' and security_code = '000930'"),
+    ("client_without_cash_row", "delete from raw.cash where client_id = '0731000000' and as_of_date = '2024-09-18'"),
+    ("value_share_sums_to_one", "update mart.client_windows set value_share = value_share * 2 "
+                                "where as_of_date = '2024-10-08'"),
+    ("trapped_ratio_in_range", "update mart.client_windows set trapped_ratio = 1.5 "
+                               "where client_id = '0731000002' and as_of_date = '2024-10-08'"),
+    ("client_daily_key_unique", "insert into mart.client_daily select * from mart.client_daily "
+                                "where client_id = '0731000002' and as_of_date = '2024-10-08'"),
+    ("client_windows_key_unique", "insert into mart.client_windows select * from mart.client_windows "
+                                  "where client_id = '0731000002' and as_of_date = '2024-10-08'"),
+    ("segment_filled", "delete from mart.client_segments where client_id = '0731000002' "
+                       "and as_of_date = '2024-10-08'"),
+    ("churn_risk_in_range", "update mart.churn_scores set churn_risk = 1.5 "
+                            "where client_id = '0731000002' and as_of_date = '2024-10-08'"),
+]
+
+
+@pytest.mark.parametrize("name,fault", FAULTS, ids=[name for name, _ in FAULTS])
+def test_check_fails_on_a_planted_fault(warehouse, name, fault):
+    warehouse.execute(fault)
+    outcome = check(warehouse, name)
+    assert not outcome.passed
+    assert outcome.violations >= 1 and outcome.sample.height >= 1
+    assert outcome.table == ALL[name][1]

@@ -1,0 +1,73 @@
+"""The Dagster definitions: one multi-asset per registry writer, the tables as asset keys,
+the core checks as blocking asset checks, one settings resource."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+
+import dagster as dg
+import pytest
+
+from core import tables
+from core.checks import CHECKS, evaluate, table_checks
+from core.config import IndicatorConfig, Settings
+from core.db import connect
+from pipelines import checks
+from pipelines.definitions import build_definitions
+
+
+@pytest.fixture(scope="module")
+def defs(tmp_path_factory) -> dg.Definitions:
+    tmp = tmp_path_factory.mktemp("defs")
+    return build_definitions(Settings(), warehouse=tmp / "w.duckdb", extracts=tmp / "extracts")
+
+
+def test_one_multi_asset_per_writer_and_one_asset_per_table(defs):
+    graph = defs.resolve_asset_graph()
+    assets = [a for a in defs.assets if isinstance(a, dg.AssetsDefinition)]
+    ops = {a.op.name: {k.to_user_string() for k in a.keys} for a in assets}
+    assert ops.pop("report__daily") == {"report/daily"}
+    assert ops == {w.name: {"/".join(t.key) for t in tables.writer_tables(w.name)} for w in tables.WRITERS}
+    assert set(graph.get_all_asset_keys()) == {dg.AssetKey(list(t.key)) for t in tables.TABLES} | {
+        dg.AssetKey(["report", "daily"])}
+    assert {w.group for w in tables.WRITERS} == {graph.get(dg.AssetKey(list(t.key))).group_name
+                                                 for t in tables.TABLES}
+
+
+def test_resources_and_automation(defs):
+    assert set(defs.resources) >= {"duckdb", "extracts", "settings"}
+    assert isinstance(defs.resources["settings"], Settings)
+    assert defs.resolve_job_def("daily").name == "daily"
+    assert defs.resolve_schedule_def("daily_at_18").cron_schedule == "0 18 * * 1-5"
+    assert defs.resolve_sensor_def("new_extract_folder") is not None
+
+
+def test_every_core_check_is_a_blocking_asset_check(defs):
+    graph = defs.resolve_asset_graph()
+    specs = {(k.asset_key, k.name) for k in graph.asset_check_keys}
+    expected = {(dg.AssetKey(list(t.key)), c.name) for t in tables.TABLES for c in table_checks(t)}
+    assert specs == expected
+    assert {name for _, name in specs} >= set(CHECKS)
+    for a in defs.assets:
+        if isinstance(a, dg.AssetsDefinition):
+            assert all(s.blocking for s in a.check_specs)
+
+
+def test_a_failed_outcome_is_an_error_result(example_warehouse, tmp_path):
+    path = tmp_path / "w.duckdb"
+    shutil.copy(example_warehouse, path)
+    table = tables.BY_NAME["mart.client_windows"]
+    check = CHECKS["trapped_ratio_in_range"]
+    params = {**IndicatorConfig().params(), "start": dt.date(2024, 9, 18), "end": dt.date(2024, 10, 29)}
+    with connect(path) as con:
+        passed = checks.result(evaluate(con, check, table.name, params), dg.AssetKey(list(table.key)))
+        con.execute("update mart.client_windows set trapped_ratio = 1.5 "
+                    "where client_id = '0731000002' and as_of_date = '2024-10-08'")
+        failed = checks.result(evaluate(con, check, table.name, params), dg.AssetKey(list(table.key)))
+    assert passed.passed and passed.metadata["violations"].value == 0
+    assert not failed.passed
+    assert failed.metadata["violations"].value >= 1
+    assert "0731000002" in failed.metadata["sample"].value
+    assert failed.severity == dg.AssetCheckSeverity.ERROR
+    assert failed.asset_key == dg.AssetKey(["mart", "client_windows"])

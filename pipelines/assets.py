@@ -11,7 +11,7 @@ No `from __future__ import annotations` here: Dagster reads the parameters' anno
 import dagster as dg
 
 from core import tables
-from core.build import Job, build_writer
+from core.build import Job, build_writer, builder
 from core.checks import table_checks
 from core.config import Settings
 from core.sessions import trading_calendar
@@ -61,6 +61,7 @@ def _metadata(values: dict) -> dict:
 def writer_asset(writer: tables.Writer, settings: Settings) -> dg.AssetsDefinition:
     """The multi-asset of one writer."""
     targets = tables.writer_tables(writer.name)
+    builder(writer)  # imported when the definitions load (scikit-learn: seconds), not in the run
     deps = dagster_deps(writer, settings)
     specs = [dg.AssetSpec(asset_key(t.name), description=t.description, group_name=writer.group,
                           kinds=KINDS[writer.group], deps=deps) for t in targets]

@@ -50,10 +50,11 @@ def _settings(config: Path | None):
 
 
 def _run(extracts: Path, warehouse: Path, start: dt.date | None, end: dt.date | None,
-         config: Path | None = None) -> None:
+         config: Path | None = None, downstream: bool = True) -> None:
+    from core.extracts import ExtractFileError
     from core.ingest import session_folders
+    from core.plan import plan_run
     from core.sessions import NotASessionError, trading_calendar
-    from pipelines.runner import RunFailed, run_sessions
 
     try:
         days = session_folders(extracts, trading_calendar())
@@ -65,19 +66,36 @@ def _run(extracts: Path, warehouse: Path, start: dt.date | None, end: dt.date | 
         console.print(f"[red]error:[/red] no session folders in {extracts} for that range")
         raise typer.Exit(2)
     t0 = time.perf_counter()
+    settings = _settings(config)
+    try:  # before Dagster is imported: an unchanged rerun costs the hashing only
+        plan = plan_run(warehouse, extracts, days, settings)
+    except ExtractFileError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+    if not plan.changed:
+        console.print(f"{len(days)} sessions {days[0]}..{days[-1]} unchanged since loaded: nothing to rebuild "
+                      f"({time.perf_counter() - t0:.1f}s)")
+        return
+    console.print(plan.line())
+    todo = plan.rebuild if downstream else plan.changed
+    from pipelines.runner import RunFailed, run_sessions
+
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console) as progress:
-        task = progress.add_task("sessions", total=len(days))
+        task = progress.add_task("sessions", total=len(trading_calendar().between(todo[0], todo[-1])))
         try:
-            run_sessions(warehouse, extracts, days[0], days[-1], settings=_settings(config),
+            run_sessions(warehouse, extracts, todo[0], todo[-1], settings=settings,
                          on_chunk=lambda chunk: progress.update(
                              task, advance=len(chunk), description=f"up to {chunk[-1]}"))
         except RunFailed as exc:
             progress.stop()
             console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(1) from None
-    console.print(f"{len(days)} sessions {days[0]}..{days[-1]} in {time.perf_counter() - t0:.1f}s "
-                  f"-> {warehouse}")
+    console.print(f"rebuilt {todo[0]}..{todo[-1]} in {time.perf_counter() - t0:.1f}s -> {warehouse}")
+    if not downstream and plan.downstream:
+        stale = plan.downstream
+        console.print(f"[yellow]stale:[/yellow] {len(stale)} later sessions ({stale[0]}..{stale[-1]}) read the "
+                      "changed sessions and were not rebuilt (--no-downstream); run again without it")
 
 
 @app.command()
@@ -87,9 +105,14 @@ def run(
     start: str = typer.Option(None, help="first session to run (default: first folder)"),
     end: str = typer.Option(None, help="last session to run (default: last folder)"),
     config: Path = typer.Option(None, help=CONFIG_HELP),
+    downstream: bool = typer.Option(True, help="also rebuild the later sessions that read a changed one"),
 ) -> None:
-    """Materialize every asset for the sessions found in EXTRACTS, through Dagster."""
-    _run(extracts, warehouse, _date(start), _date(end), config)
+    """Bring the warehouse in line with the session folders of EXTRACTS, through Dagster.
+
+    Sessions whose files, settings and code are those they were loaded with are left alone;
+    a changed (new, corrected, late) session is rebuilt with every later session that reads
+    it (the registry's windows), to the last loaded session."""
+    _run(extracts, warehouse, _date(start), _date(end), config, downstream)
 
 
 @app.command()

@@ -81,12 +81,25 @@ def replace(con: duckdb.DuckDBPyConnection, table: tables.Table, params) -> int:
     return insert(con, table.name, table.sql, params)
 
 
+def period_chunks(con: duckdb.DuckDBPyConnection, days: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    """(start, end) per chunk of a period table's writer: the last chunk runs to the last
+    session with client_daily rows, so that rebuilding an earlier range recomputes every
+    later period from all loaded sessions instead of cutting them back to the range."""
+    bounds = [(c[0], c[-1]) for c in chunks(days, CHUNK_SESSIONS)]
+    loaded = con.execute("select max(as_of_date) from mart.client_daily").fetchone()[0]
+    if loaded is not None and loaded > bounds[-1][1]:
+        bounds[-1] = (bounds[-1][0], loaded)
+    return bounds
+
+
 def build_sql(con: duckdb.DuckDBPyConnection, days: list[dt.date], job: Job) -> Written:
-    """A writer whose tables are each one SQL file, replaced per chunk of sessions."""
+    """A writer whose tables are each one SQL file, replaced per chunk of sessions (period
+    tables: see period_chunks)."""
     targets = tables.writer_tables(job.writer.name)
     rows = dict.fromkeys((t.name for t in targets), 0)
-    for chunk in chunks(days, CHUNK_SESSIONS):
-        bound = {**job.params, "start": chunk[0], "end": chunk[-1]}
+    periods = any(t.replace == tables.BY_PERIOD for t in targets)
+    for start, end in period_chunks(con, days) if periods else [(c[0], c[-1]) for c in chunks(days, CHUNK_SESSIONS)]:
+        bound = {**job.params, "start": start, "end": end}
         with transaction(con):
             for t in targets:
                 rows[t.name] += replace(con, t, bound)
@@ -125,15 +138,15 @@ def extend_running(con: duckdb.DuckDBPyConnection, days: list[dt.date], job: Job
 
 
 def rebuild_rankings(con: duckdb.DuckDBPyConnection, days: list[dt.date], job: Job) -> Written:
-    """Per chunk, in one transaction: mart.client_month for the chunk's months (and earlier
-    months of the year that miss loaded sessions), then broker_ranking, team_ranking and
-    ranking_periods for the periods touching the chunk, from one pass (temp table
-    `rankings`, which their SQL files split)."""
+    """Per chunk (period_chunks), in one transaction: mart.client_month for the chunk's
+    months (and earlier months of the year that miss loaded sessions), then broker_ranking,
+    team_ranking and ranking_periods for the periods touching the chunk, from one pass
+    (temp table `rankings`, which their SQL files split)."""
     ranked = [t for t in tables.writer_tables(job.writer.name) if t.replace == tables.BY_PERIOD]
     rows = dict.fromkeys((t.name for t in tables.writer_tables(job.writer.name)), 0)
     month = tables.BY_NAME["mart.client_month"]
-    for chunk in chunks(days, CHUNK_SESSIONS):
-        bound = {**job.params, "start": chunk[0], "end": chunk[-1]}
+    for start, end in period_chunks(con, days):
+        bound = {**job.params, "start": start, "end": end}
         with transaction(con):
             since = run_sql(con, "select month_start from int_client_month_from($start, $end)", bound).fetchone()[0]
             rows[month.name] += replace(con, month, {**bound, "start": since})

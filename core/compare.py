@@ -1,10 +1,10 @@
 """Compare two warehouses table by table: rows of each that the other lacks.
 
-    .venv/bin/python -m bench.compare A.duckdb B.duckdb [--tolerance 1e-9]
+    .venv/bin/python -m core.compare A.duckdb B.duckdb [--tolerance 1e-9]
 
 Tables and views of the raw, quality, mart and model schemas present in both (by name) are
 compared on their common columns, minus the timestamps of when a run happened (`run_at`,
-`loaded_at`) and the pickled models (BLOB: pickles of equal models need not be equal
+`loaded_at`, `published_at`) and the pickled models (BLOB: pickles of equal models need not be equal
 bytes): rows are matched on their non-numeric columns, and numbers must agree within
 `--tolerance` relative to the larger of the two (absolute below 1; DuckDB's parallel sums
 add in varying order, so two runs of the same code differ in the last bits). Exit status 1 when any table differs.
@@ -18,7 +18,7 @@ import sys
 import duckdb
 
 SCHEMAS = ("raw", "quality", "mart", "model")
-WHEN = {"run_at", "loaded_at"}
+WHEN = {"run_at", "loaded_at", "published_at"}
 
 
 def relations(con: duckdb.DuckDBPyConnection, db: str) -> dict[str, list[tuple[str, str]]]:

@@ -12,6 +12,7 @@ import duckdb
 import polars as pl
 
 from .extracts import FILES, LoadedFile, load_day
+from .fingerprint import Stamp, stamp_folder
 from .sessions import TradingCalendar, trading_calendar
 
 
@@ -19,8 +20,11 @@ def day_folder(root: Path, day: dt.date) -> Path:
     return root / day.isoformat()
 
 
-def write_day(con: duckdb.DuckDBPyConnection, day: dt.date, files: dict[str, LoadedFile]) -> None:
-    """Delete-then-insert the day in one transaction: a crash leaves the previous state."""
+def write_day(con: duckdb.DuckDBPyConnection, day: dt.date, files: dict[str, LoadedFile],
+              stamp: Stamp | None = None) -> None:
+    """Delete-then-insert the day in one transaction: a crash leaves the previous state.
+    The stamp (core/fingerprint.py) is recorded in quality.loads."""
+    stamp = stamp or Stamp(None, {})
     loads = pl.DataFrame(
         {
             "as_of_date": [day] * len(files),
@@ -29,7 +33,11 @@ def write_day(con: duckdb.DuckDBPyConnection, day: dt.date, files: dict[str, Loa
             "rows_read": [f.rows_read for f in files.values()],
             "rows_loaded": [f.good.height for f in files.values()],
             "rows_rejected": [f.rejects.height for f in files.values()],
-        }
+            "digest": [stamp.digests.get(f.path.name) for f in files.values()],
+            "fingerprint": [stamp.fingerprint] * len(files),
+            "basis": [stamp.basis] * len(files),
+        },
+        schema_overrides={"digest": pl.String, "fingerprint": pl.String, "basis": pl.String},
     )
     rejects = pl.concat([f.rejects for f in files.values()]).with_columns(
         pl.lit(day).alias("as_of_date")
@@ -70,8 +78,9 @@ def ingest_day(con: duckdb.DuckDBPyConnection, root: Path, day: dt.date,
     return files
 
 
-def ingest_days(con: duckdb.DuckDBPyConnection, root: Path, days: list[dt.date],
-                calendar: TradingCalendar) -> Iterator[tuple[dt.date, dict[str, LoadedFile]]]:
+def ingest_days(con: duckdb.DuckDBPyConnection, root: Path, days: list[dt.date], calendar: TradingCalendar,
+                stamps: dict[dt.date, Stamp] | None = None,
+                ) -> Iterator[tuple[dt.date, dict[str, LoadedFile]]]:
     """ingest_day for each day in order, yielding (day, files) once the day is committed.
 
     The next day's files are read and validated in a background thread while this day is
@@ -84,26 +93,52 @@ def ingest_days(con: duckdb.DuckDBPyConnection, root: Path, days: list[dt.date],
         for i, day in enumerate(days):
             files = pending.result()
             pending = reader.submit(read_day, root, days[i + 1], calendar) if i + 1 < len(days) else None
-            write_day(con, day, files)
+            write_day(con, day, files, (stamps or {}).get(day))
             yield day, files
 
 
+def stored_fingerprints(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> dict[dt.date, str]:
+    """The fingerprint each loaded session of start..end was loaded with."""
+    return dict(con.execute("select as_of_date, any_value(fingerprint) from quality.loads "
+                            "where as_of_date between ? and ? group by 1", [start, end]).fetchall())
+
+
 def build_raw(con: duckdb.DuckDBPyConnection, days: list[dt.date], job) -> "Written":
-    """The registry's raw_extracts writer: load every session's folder under job.extracts."""
+    """The registry's raw_extracts writer: load every session's folder under job.extracts
+    whose fingerprint differs from the one it was loaded with (an unchanged session, or a
+    loaded one whose folder is gone, is left as it is)."""
     from .build import Written
 
+    stored = stored_fingerprints(con, days[0], days[-1])
+    todo: dict[dt.date, Stamp] = {}
+    for day in days:
+        folder = day_folder(job.extracts, day)
+        if not folder.is_dir():
+            if day in stored:
+                job.log.warning(f"{day}: no folder under {job.extracts}; keeping the session as loaded")
+                continue
+            todo[day] = Stamp(None, {})  # read_day says what is missing
+            continue
+        current = stamp_folder(folder, job.settings)
+        if stored.get(day) != current.fingerprint:
+            todo[day] = current
     loaded = {name: 0 for name in FILES}
     rejected = {name: 0 for name in FILES}
-    for day, files in ingest_days(con, job.extracts, days, trading_calendar()):
+    cal = trading_calendar()
+    for day, files in ingest_days(con, job.extracts, list(todo), cal, stamps=todo):
         for name, f in files.items():
             loaded[name] += f.good.height
             rejected[name] += f.rejects.height
         job.log.info(f"{day}: loaded " + ", ".join(
             f"{n} {f.good.height}" + (f" (-{f.rejects.height})" if f.rejects.height else "")
             for n, f in files.items()))
+    if len(todo) < len(days):
+        job.log.info(f"{len(days) - len(todo)} of {len(days)} sessions unchanged since loaded")
     rows = {f"raw.{name}": n for name, n in loaded.items()}
-    rows.update({"quality.loads": len(days) * len(FILES), "quality.rejects": sum(rejected.values())})
-    return Written(rows, {f"raw.{name}": {"rows_rejected": n} for name, n in rejected.items()})
+    rows.update({"quality.loads": len(todo) * len(FILES), "quality.rejects": sum(rejected.values())})
+    return Written(rows, {f"raw.{name}": {"rows_rejected": n, "sessions_loaded": len(todo),
+                                          "sessions_unchanged": len(days) - len(todo)}
+                          for name, n in rejected.items()})
 
 
 def session_folders(root: Path, calendar: TradingCalendar) -> list[dt.date]:

@@ -195,6 +195,13 @@ TABLES: tuple[Table, ...] = (
     Table("mart.indicator_correlation", "indicator_correlation", ("as_of_date", "indicator_a", "indicator_b"),
           BY_SESSION, reads=(Read(CW), Read("mart.churn_scores")), sql="features/correlation_inputs",
           key_check=True, description="Spearman correlation between the main indicators, per session."),
+    # ---- the end of a session's run ------------------------------------------------------
+    Table("quality.published", "published", ("as_of_date",), BY_SESSION,
+          reads=(Read("quality.loads"), Read("quality.warnings"), Read("mart.security_trapped"),
+                 Read("mart.branch_period"), Read("mart.broker_ranking"), Read("mart.segment_profile"),
+                 Read("mart.churn_scores"), Read("mart.indicator_correlation")),
+          sql="quality/published",
+          description="Sessions whose run completed (every writer, checks passed) and their fingerprint."),
 )
 
 WRITERS: tuple[Writer, ...] = (
@@ -218,6 +225,8 @@ WRITERS: tuple[Writer, ...] = (
            "Churn risk per session in order (monthly refit), with the top drivers."),
     Writer("indicator_correlation", "models.correlation:build_correlation", "models",
            "Spearman correlations between the indicators (churn_risk included), per session."),
+    Writer("published", "core.build:build_sql", "quality",
+           "Marks the range's sessions complete, with their fingerprints (what `crm run` compares)."),
 )
 
 # Views over registered tables: what readers (the report, the spec's names) see.

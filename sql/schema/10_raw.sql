@@ -52,6 +52,16 @@ create table if not exists quality.loads (
     as_of_date date not null, file varchar, format varchar, rows_read bigint,
     rows_loaded bigint, rows_rejected bigint, loaded_at timestamp
 );
+-- What the session's results are a function of (core/fingerprint.py): each file's digest,
+-- one fingerprint of the session's files, the settings and the code, and the basis (the
+-- settings and the code alone).
+alter table quality.loads add column if not exists digest varchar;
+alter table quality.loads add column if not exists fingerprint varchar;
+alter table quality.loads add column if not exists basis varchar;
+-- The sessions whose whole run completed, and the fingerprint they were computed from.
+create table if not exists quality.published (
+    as_of_date date not null, fingerprint varchar, basis varchar, published_at timestamp
+);
 -- Data warnings: rows that loaded but needed a fallback (e.g. a stale quote).
 create table if not exists quality.warnings (
     as_of_date date not null, kind varchar, market varchar, security_code varchar,

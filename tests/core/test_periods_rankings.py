@@ -161,8 +161,9 @@ def test_periods_combined_from_stored_months_equal_one_group_by(tmp_path):
     """Year, half, quarter and week to a day combine the stored July (mart.client_month)
     with August read to the day. X moves from B1 to B2 with August; Y (B1) trades and leaves
     in July; Z opens on 08-01; W's cash rows stop with July while its clients rows go on,
-    moved to B3 (the period's broker is still B3). Rankings rebuilt in shuffled order, an
-    earlier July day rerun after August is loaded, then each day checked against a GROUP BY."""
+    moved to B3 (the period's broker is still B3). Rankings rebuilt in shuffled order and an
+    earlier July day rerun after August is loaded, each time checked against a GROUP BY to
+    the last loaded session."""
     days = [dt.date(2024, 7, 30), dt.date(2024, 7, 31), dt.date(2024, 8, 1), dt.date(2024, 8, 2)]
     brokers = BROKERS + [dict(BROKERS[0], broker_id=b, broker_name="王经理", team_id="T2", team_name="二组")
                          for b in ("B2", "B3")]
@@ -183,11 +184,13 @@ def test_periods_combined_from_stored_months_equal_one_group_by(tmp_path):
         write_day(tmp_path / "x", d, clients, cash_rows, positions=holds, quotes=[quote("600000", 10.5)],
                   trades=trades, brokers=brokers)
     con = build_warehouse(tmp_path / "x", tmp_path / "w.duckdb")
+    # rebuilding any day recomputes its periods to the last loaded session (08-02): a
+    # rerun of an earlier day never cuts a period back to that day
     for d in random.Random(5).sample(days, len(days)) + [days[0]]:
         rebuild(con, "rankings", [d])
-    assert_rankings_to(con, days[0])
-    rebuild(con, "rankings", [days[2]])  # July stored whole, August read to 08-01
-    assert_rankings_to(con, days[2])
+        assert_rankings_to(con, days[3])
+    rebuild(con, "rankings", [days[2]])  # July stored whole, August read to the last session
+    assert_rankings_to(con, days[3])
     rebuild(con, "rankings", [days[3]])  # both months stored
     assert_rankings_to(con, days[3])
     # a warehouse whose July was never stored: read from client_daily, then stored again

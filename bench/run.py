@@ -40,7 +40,6 @@ REPO = Path(__file__).resolve().parent.parent
 STAGES = {  # Dagster step key (the registry's writer) -> stage name, in the order of the table
     "raw_extracts": "ingest",
     "client_daily": "client_daily",
-    "quality_warnings": "quality_warnings",
     "client_running": "client_running",
     "client_windows": "client_windows",
     "security_trapped": "security_trapped",

@@ -101,7 +101,7 @@ TABLES: tuple[Table, ...] = (
     Table("quality.rejects", "raw_extracts", ("as_of_date", "file", "row_number"), BY_SESSION,
           description="Rows kept out of raw.*, with file, row, column, reason and the raw row."),
     # ---- marts of docs/spec/indicators.md ------------------------------------------------
-    Table("quality.warnings", "quality_warnings", ("as_of_date", "kind", "market", "security_code"), BY_SESSION,
+    Table("quality.warnings", "client_daily", ("as_of_date", "kind", "market", "security_code"), BY_SESSION,
           reads=(Read("raw.positions"), Read("raw.quotes", back=FIRST)), sql="quality/warnings",
           description="Held securities valued at an earlier close (no quote on the session)."),
     Table(C, "client_daily", ("as_of_date", "client_id"), BY_SESSION,
@@ -208,8 +208,8 @@ WRITERS: tuple[Writer, ...] = (
     Writer("raw_extracts", "core.ingest:build_raw", "raw",
            "Load each session's seven files in one transaction; bad rows go to quality.rejects."),
     Writer("client_daily", "core.build:build_sql", "marts",
-           "Per client and session: assets, flows, fees, revenue and daily P&L (spec 1)."),
-    Writer("quality_warnings", "core.build:build_sql", "quality", "Stale quotes of held securities."),
+           "Per client and session: assets, flows, fees, revenue and daily P&L (spec 1), and the held "
+           "securities valued at an earlier close (quality.warnings), in one transaction per chunk."),
     Writer("client_running", "core.build:extend_running", "marts",
            "Running totals per client, extended to the range's last session."),
     Writer("client_windows", "core.build:build_sql", "marts", "Window indicators per client (spec 2)."),

@@ -70,11 +70,10 @@ def churn_training_set(con: duckdb.DuckDBPyConnection, start: dt.date, day: dt.d
 
 def previous_segments(con: duckdb.DuckDBPyConnection, day: dt.date) -> pl.DataFrame:
     """client_id, segment on the session before `day` (empty on the first session)."""
-    return con.execute(
-        "select client_id, segment from mart.client_segments "
-        "where as_of_date = (select prev_session from ref.sessions where session_date = $day)",
-        {"day": day},
-    ).pl()
+    prev = con.execute("select prev_session from ref.sessions where session_date = $day", {"day": day}).fetchone()
+    # the date as a value, not a subquery: DuckDB then reads only that session's row groups
+    return con.execute("select client_id, segment from mart.client_segments where as_of_date = $prev",
+                       {"prev": prev[0] if prev else None}).pl()
 
 
 def write_segments(con: duckdb.DuckDBPyConnection, day: dt.date, segments: pl.DataFrame,

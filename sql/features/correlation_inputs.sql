@@ -19,7 +19,7 @@ final as (
         c.churn_risk
     from mart.client_windows as w
     inner join mart.churn_scores as c using (as_of_date, client_id)
-    where w.as_of_date between $start and $end
+    where w.as_of_date between $start and $end and c.as_of_date between $start and $end
 )
 
 select * from final

@@ -16,10 +16,11 @@ clients as (
         f.avg_trade_size,
         f.pnl_volatility
     from mart.client_segments as s
-    inner join mart.client_windows as i on i.as_of_date = s.as_of_date and i.client_id = s.client_id
-    inner join mart.client_daily as d on d.as_of_date = i.as_of_date and d.client_id = i.client_id
+    inner join mart.client_windows as i on i.client_id = s.client_id
+    inner join mart.client_daily as d on d.client_id = i.client_id
     left join segment_features_day as f on f.client_id = i.client_id
-    where s.as_of_date = $day
+    -- the day on each table: DuckDB then prunes each scan to the day's row groups
+    where s.as_of_date = $day and i.as_of_date = $day and d.as_of_date = $day
 ),
 
 final as (

@@ -47,7 +47,9 @@ class Plan:
             f" and {len(self.changed) - 3} more" if len(self.changed) > 3 else "")
         later = [d for d in self.rebuild if d not in self.changed]
         if not later:
-            return f"{changed} changed: no later session reads {'it' if len(self.changed) == 1 else 'them'}"
+            n = len(self.changed)
+            return (f"{self.changed[0]} new or changed: no later session to refresh" if n == 1 else
+                    f"{n} sessions new or changed ({self.changed[0]}..{self.changed[-1]}): no later session to refresh")
         return (f"{changed} changed: also refreshing {len(later)} later session{'s' * (len(later) != 1)} "
                 f"({later[0]}..{later[-1]})")
 

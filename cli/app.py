@@ -73,7 +73,8 @@ def _run(extracts: Path, warehouse: Path, start: dt.date | None, end: dt.date | 
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from None
     if not plan.changed:
-        console.print(f"{len(days)} sessions {days[0]}..{days[-1]} unchanged since loaded: nothing to rebuild "
+        console.print(f"{len(days)} session{'s' * (len(days) != 1)} {days[0]}..{days[-1]} unchanged since loaded: "
+                      "nothing to rebuild "
                       f"({time.perf_counter() - t0:.1f}s)")
         return
     console.print(plan.line())

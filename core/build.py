@@ -81,11 +81,16 @@ def replace(con: duckdb.DuckDBPyConnection, table: tables.Table, params) -> int:
     return insert(con, table.name, table.sql, params)
 
 
+def chunk_bounds(days: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    """(first, last) session of each chunk of CHUNK_SESSIONS."""
+    return [(c[0], c[-1]) for c in chunks(days, CHUNK_SESSIONS)]
+
+
 def period_chunks(con: duckdb.DuckDBPyConnection, days: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
     """(start, end) per chunk of a period table's writer: the last chunk runs to the last
     session with client_daily rows, so that rebuilding an earlier range recomputes every
     later period from all loaded sessions instead of cutting them back to the range."""
-    bounds = [(c[0], c[-1]) for c in chunks(days, CHUNK_SESSIONS)]
+    bounds = chunk_bounds(days)
     loaded = con.execute("select max(as_of_date) from mart.client_daily").fetchone()[0]
     if loaded is not None and loaded > bounds[-1][1]:
         bounds[-1] = (bounds[-1][0], loaded)
@@ -98,7 +103,7 @@ def build_sql(con: duckdb.DuckDBPyConnection, days: list[dt.date], job: Job) -> 
     targets = tables.writer_tables(job.writer.name)
     rows = dict.fromkeys((t.name for t in targets), 0)
     periods = any(t.replace == tables.BY_PERIOD for t in targets)
-    for start, end in period_chunks(con, days) if periods else [(c[0], c[-1]) for c in chunks(days, CHUNK_SESSIONS)]:
+    for start, end in period_chunks(con, days) if periods else chunk_bounds(days):
         bound = {**job.params, "start": start, "end": end}
         with transaction(con):
             for t in targets:
@@ -110,8 +115,7 @@ def extend_running(con: duckdb.DuckDBPyConnection, days: list[dt.date], job: Job
     """mart.client_running from the range's first session to its last (or the last session
     with client_daily rows): rows from the first on are dropped (they counted the old
     client_daily rows), then the totals continue from the latest stored session, a few
-    sessions per statement. All of it is rebuilt when the
-    churn test's parameters changed."""
+    sessions per statement. All of it is rebuilt when the churn test's parameters changed."""
     params = job.params
     used = [params[k] for k in RUNNING_PARAMS]
     rows = 0

@@ -14,7 +14,7 @@ import duckdb
 import polars as pl
 
 from .db import run_sql, sql_text
-from .tables import TABLES, Table
+from .tables import Table
 
 SAMPLE_ROWS = 10
 
@@ -78,7 +78,3 @@ def run_checks(con: duckdb.DuckDBPyConnection, tables: list[Table], params: Mapp
     """Every check of `tables` over params' start..end."""
     return [evaluate(con, c, t.name, params) for t in tables for c in table_checks(t)]
 
-
-def all_checks() -> dict[str, list[Check]]:
-    """Table name -> its checks, for every registered table that has some."""
-    return {t.name: table_checks(t) for t in TABLES if table_checks(t)}

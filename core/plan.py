@@ -31,7 +31,6 @@ class Plan:
 
     changed: tuple[dt.date, ...]            # sessions whose input changed
     rebuild: tuple[dt.date, ...]            # every session any table must recompute, in order
-    by_table: dict[str, tuple[dt.date, ...]]
 
     @property
     def downstream(self) -> tuple[dt.date, ...]:
@@ -45,7 +44,7 @@ class Plan:
             return "nothing changed: no session to rebuild"
         changed = ", ".join(d.isoformat() for d in self.changed[:3]) + (
             f" and {len(self.changed) - 3} more" if len(self.changed) > 3 else "")
-        later = [d for d in self.rebuild if d not in self.changed]
+        later = self.downstream
         if not later:
             n = len(self.changed)
             return (f"{self.changed[0]} new or changed: no later session to refresh" if n == 1 else
@@ -88,9 +87,8 @@ def plan(changed: list[dt.date], loaded_last: dt.date, settings: Settings,
     last = index[max(loaded_last, *changed)] if changed else index[loaded_last]
     raw = {t.name: {index[d] for d in changed} for t in tables.TABLES if t.writer == "raw_extracts"}
     stale = stale_after(raw, settings, sessions, last)
-    by_table = {name: tuple(sessions[i] for i in sorted(ix)) for name, ix in stale.items() if ix}
     every = sorted({i for ix in stale.values() for i in ix})
-    return Plan(tuple(sorted(changed)), tuple(sessions[i] for i in every), by_table)
+    return Plan(tuple(sorted(changed)), tuple(sessions[i] for i in every))
 
 
 def stored_stamps(warehouse: Path) -> dict[dt.date, tuple[str | None, str | None]]:

@@ -264,12 +264,6 @@ def readers(table: str) -> list[tuple[Table, Read]]:
     return [(t, r) for t in TABLES for r in t.reads if r.table == table]
 
 
-def upstream_writers(name: str) -> list[str]:
-    """Writers whose tables the writer `name` reads (not itself), in registry order."""
-    read = {r.table for t in writer_tables(name) for r in t.reads}
-    return [w.name for w in WRITERS if w.name != name and any(t.name in read for t in writer_tables(w.name))]
-
-
 def resolve(window: Window, settings: Settings) -> int | str:
     """A window in sessions: an int, a dotted Settings field ('indicators.lookback'), or a
     tuple summed; FIRST and PERIODS stay as they are."""

@@ -51,6 +51,7 @@ def _settings(config: Path | None):
 
 def _run(extracts: Path, warehouse: Path, start: dt.date | None, end: dt.date | None,
          config: Path | None = None, downstream: bool = True) -> None:
+    from core.db import OldLayoutError
     from core.extracts import ExtractFileError
     from core.ingest import session_folders
     from core.plan import plan_run
@@ -69,7 +70,7 @@ def _run(extracts: Path, warehouse: Path, start: dt.date | None, end: dt.date | 
     settings = _settings(config)
     try:  # before Dagster is imported: an unchanged rerun costs the hashing only
         plan = plan_run(warehouse, extracts, days, settings)
-    except ExtractFileError as exc:
+    except (ExtractFileError, OldLayoutError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from None
     if not plan.changed:

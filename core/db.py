@@ -122,14 +122,19 @@ def connect(path: str | Path, read_only: bool = False) -> Iterator[duckdb.DuckDB
         con.close()
 
 
-def ensure_schema(con: duckdb.DuckDBPyConnection, calendar: TradingCalendar) -> None:
-    """Create the tables and views of sql/schema/ and load the session calendar."""
+def check_layout(con: duckdb.DuckDBPyConnection) -> None:
+    """Refuse a warehouse of the earlier table layout (mart.client_indicators as a table)."""
     old = con.execute("select 1 from duckdb_tables() where schema_name = 'mart' "
                       "and table_name = 'client_indicators'").fetchone()
     if old:
         raise OldLayoutError(
             "this warehouse was built by an earlier table layout (mart.client_indicators is a table); "
             "rebuild it: delete the file and run `crm run` over its extracts")
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection, calendar: TradingCalendar) -> None:
+    """Create the tables and views of sql/schema/ and load the session calendar."""
+    check_layout(con)
     for ddl in sorted((SQL_DIR / "schema").glob("*.sql")):
         con.execute(ddl.read_text(encoding="utf-8"))
     sessions = calendar.sessions

@@ -21,6 +21,7 @@ import duckdb
 
 from . import tables
 from .config import Settings
+from .db import check_layout
 from .fingerprint import basis, stamp_folder
 from .sessions import trading_calendar
 
@@ -97,6 +98,7 @@ def stored_stamps(warehouse: Path) -> dict[dt.date, tuple[str | None, str | None
         return {}
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
+        check_layout(con)
         rows = con.execute("select as_of_date, fingerprint, basis from quality.published").fetchall()
     except duckdb.CatalogException:  # no quality.published yet
         return {}

@@ -17,7 +17,7 @@
    analyst (bench/pandas_baseline.py, checked against the warehouse), as child processes.
 
 Model assets (features, segments, churn) run in the Dagster phase only. Everything lands under --work (default /tmp/bench/runs);
-DAGSTER_HOME is a fresh folder there with a copy of the repo's dagster.yaml.
+the Dagster instance is the warehouse's, beside it (warehouse.dagster/, pipelines.runner.instance_dir).
 """
 
 from __future__ import annotations
@@ -93,15 +93,6 @@ def job_fingerprint() -> tuple[str, list[str]]:
     return hashlib.sha1("|".join(keys).encode()).hexdigest()[:8], keys
 
 
-def dagster_home(work: Path) -> Path:
-    home = work / "dagster_home"
-    if home.exists():
-        shutil.rmtree(home)
-    home.mkdir(parents=True)
-    shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
-    return home
-
-
 def _run_ids(instance) -> set[str]:
     from pipelines.runner import PID_TAG
     import dagster as dg
@@ -150,8 +141,7 @@ def dagster_phase(warehouse: Path, extracts: Path, days: list[dt.date], runs_of:
     """run_sessions over days (as production does) and the per-step times of its runs."""
     from pipelines.runner import project_instance, run_sessions
 
-    cwd = os.getcwd()
-    instance = project_instance()
+    instance = project_instance(warehouse)
     before = _run_ids(instance)
     mem.reset_hwm()
     load_before, c0 = load1(), cpu_seconds()
@@ -159,9 +149,7 @@ def dagster_phase(warehouse: Path, extracts: Path, days: list[dt.date], runs_of:
     run_sessions(warehouse, extracts, days[0], days[-1], runs_of=runs_of)
     wall, w1 = time.perf_counter() - t0, time.time()
     peak, cpu = mem.hwm_mb(), cpu_seconds() - c0
-    os.chdir(cwd)  # project_instance() chdirs to DAGSTER_HOME
-    instance = project_instance()
-    os.chdir(cwd)
+    instance = project_instance(warehouse)
     new = sorted(_run_ids(instance) - before)
     runs = sorted((run_steps(instance, r, sampler) for r in new), key=lambda r: r.get("start", 0))
     steps: dict[str, dict] = {}
@@ -392,7 +380,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--runs-of", type=int, default=60, help="sessions per Dagster run (run_sessions)")
     ap.add_argument("--data", type=Path, default=Path("/tmp/bench/data"), help="cache of generated data sets")
-    ap.add_argument("--work", type=Path, default=None, help="warehouses, reports, DAGSTER_HOME "
+    ap.add_argument("--work", type=Path, default=None, help="warehouses, their Dagster instances, reports "
                     "(default /tmp/bench/runs/c<clients>_h<history>_s<sessions>)")
     ap.add_argument("--cache-history", action="store_true",
                     help="reuse (or save) the warehouse after --history sessions under <data>/_history")
@@ -409,7 +397,6 @@ def main(argv: list[str] | None = None) -> dict:
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
-    os.environ["DAGSTER_HOME"] = str(dagster_home(work))
     start = dt.date.fromisoformat(a.start)
     cwd = os.getcwd()
 

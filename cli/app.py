@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import time
 from pathlib import Path
 
@@ -10,13 +11,20 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Analytical CRM for a brokerage branch.")
 console = Console(stderr=True)
 
 
-def _date(value: str | None) -> dt.date | None:
-    return dt.date.fromisoformat(value) if value else None
+def _date(value: str | None, option: str = "--date") -> dt.date | None:
+    """An option's date, or exit 2 naming the option and the expected form."""
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        console.print(f"[red]error:[/red] {option} {value!r} is not a date: expected YYYY-MM-DD, e.g. 2024-09-04")
+        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -58,7 +66,8 @@ def _run(extracts: Path, warehouse: Path, start: dt.date | None, end: dt.date | 
     from core.sessions import NotASessionError, trading_calendar
 
     try:
-        days = session_folders(extracts, trading_calendar())
+        days = session_folders(extracts, trading_calendar(),
+                               warn=lambda line: console.print(f"[yellow]warning:[/yellow] {line}", soft_wrap=True))
     except (ValueError, NotASessionError, FileNotFoundError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
@@ -86,12 +95,16 @@ def _run(extracts: Path, warehouse: Path, start: dt.date | None, end: dt.date | 
                   TimeElapsedColumn(), console=console) as progress:
         task = progress.add_task("sessions", total=len(trading_calendar().between(todo[0], todo[-1])))
         try:
-            run_sessions(warehouse, extracts, todo[0], todo[-1], settings=settings,
+            run_sessions(warehouse, extracts, todo[0], todo[-1], settings=settings, discard_new=True,
                          on_chunk=lambda chunk: progress.update(
                              task, advance=len(chunk), description=f"up to {chunk[-1]}"))
         except RunFailed as exc:
             progress.stop()
-            console.print(f"[red]error:[/red] {exc}")
+            first, last = exc.sessions
+            console.print(f"sessions {first}..{last} were not committed: the warehouse keeps their previous rows "
+                          "and does not match their extracts until the cause is fixed and they are run again",
+                          soft_wrap=True)
+            console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
             raise typer.Exit(1) from None
     console.print(f"rebuilt {todo[0]}..{todo[-1]} in {time.perf_counter() - t0:.1f}s -> {warehouse}")
     if not downstream and plan.downstream:
@@ -114,7 +127,7 @@ def run(
     Sessions whose files, settings and code are those they were loaded with are left alone;
     a changed (new, corrected, late) session is rebuilt with every later session that reads
     it (the registry's windows), to the last loaded session."""
-    _run(extracts, warehouse, _date(start), _date(end), config, downstream)
+    _run(extracts, warehouse, _date(start, "--start"), _date(end, "--end"), config, downstream)
 
 
 @app.command()
@@ -124,26 +137,62 @@ def backfill(
     select: str = typer.Option(None, help='Dagster asset selection, e.g. \'key:"mart/client_windows"+\''),
     extracts: Path = typer.Option(Path("data/extracts"), help="root folder of the day folders"),
     warehouse: Path = typer.Option(Path("data/warehouse.duckdb"), help="DuckDB file"),
+    config: Path = typer.Option(None, help=CONFIG_HELP),
     wait: bool = typer.Option(True, help="wait for the backfill (starts a daemon if none runs)"),
+    timeout: float = typer.Option(4 * 3600, help="seconds to wait before cancelling the backfill"),
 ) -> None:
-    """Launch a Dagster backfill of the range (one run per range) on the project instance."""
-    from pipelines.backfill import run_backfill
+    """Launch a Dagster backfill of the range on the warehouse's instance (one run per range).
+
+    Its runs carry the warehouse, extracts and settings, whichever daemon launches them."""
+    from pipelines.backfill import BackfillError, run_backfill
 
     t0 = time.perf_counter()
+    try:
+        first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
     with console.status("backfill") as status:
         try:
-            backfill_id, n, state = run_backfill(
-                dt.date.fromisoformat(start), dt.date.fromisoformat(end), select,
-                warehouse.resolve(), extracts.resolve(), wait=wait,
+            out = run_backfill(
+                first, last, select, warehouse, extracts, wait=wait, config=config, timeout=timeout,
                 on_tick=lambda s, runs: status.update(f"backfill {s}, {runs} run(s), "
                                                       f"{time.perf_counter() - t0:.0f}s"))
-        except (ValueError, TimeoutError) as exc:
+        except (ValueError, OSError) as exc:
             console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(2) from None
-    console.print(f"backfill {backfill_id}: {n} sessions {start}..{end}, "
-                  f"{state.value if state else 'queued'} in {time.perf_counter() - t0:.1f}s")
-    if state is not None and state.value not in ("COMPLETED", "COMPLETED_SUCCESS"):
+        except BackfillError as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(1) from None
+    console.print(f"backfill {out.backfill_id}: {out.sessions} sessions {first}..{last}, "
+                  f"{out.status.value if out.status else 'queued'} in {time.perf_counter() - t0:.1f}s")
+    if out.status is not None and not out.succeeded:
+        console.print(f"[red]error:[/red] {out.cause or 'no failed run recorded'}", soft_wrap=True)
         raise typer.Exit(1)
+
+
+@app.command()
+def ui(
+    warehouse: Path = typer.Option(Path("data/warehouse.duckdb"), help="DuckDB file"),
+    extracts: Path = typer.Option(Path("data/extracts"), help="root folder of the day folders"),
+    config: Path = typer.Option(None, help=CONFIG_HELP),
+    port: int = typer.Option(3000, help="port of the web UI"),
+) -> None:
+    """The Dagster UI (`dagster dev`) on this warehouse's instance: its runs, backfills and
+    materializations only; what it launches writes WAREHOUSE from EXTRACTS with these settings."""
+    import os
+
+    from pipelines.ui import dev_command
+
+    try:
+        argv, env, cwd = dev_command(warehouse, extracts, config, port)
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    console.print(f"Dagster UI on {env['DAGSTER_HOME']} (warehouse {env['CRM_WAREHOUSE']}): "
+                  f"http://127.0.0.1:{port}")
+    os.chdir(cwd)
+    os.execve(argv[0], argv, env)
 
 
 @app.command()
@@ -156,10 +205,45 @@ def report(
     """Write the self-contained HTML report of one session and the index of all reports."""
     from reports.render import render_report
 
+    day = _date(date)
+    problem = _report_problem(warehouse, day, out)
+    if problem:
+        console.print(f"[red]error:[/red] {problem}", soft_wrap=True)
+        raise typer.Exit(2 if problem.startswith("--") else 1)
     t0 = time.perf_counter()
-    path = render_report(warehouse, dt.date.fromisoformat(date), out, _settings(config))
+    path = render_report(warehouse, day, out, _settings(config))
     console.print(f"report rendered in {time.perf_counter() - t0:.2f}s")
     print(path)
+
+
+def _report_problem(warehouse: Path, day: dt.date, out: Path) -> str | None:
+    """Why `crm report` cannot write that day's report, in one line (None: it can)."""
+    import duckdb
+
+    from core.sessions import trading_calendar
+
+    if out.exists() and not out.is_dir():
+        return f"--out {out} is a file; give the folder the reports go to"
+    if not warehouse.is_file():
+        return f"--warehouse {warehouse} does not exist; build it with `crm run`"
+    cal = trading_calendar()
+    if not cal.is_session(day):
+        earlier = cal.between(cal.first, day - dt.timedelta(days=1))
+        why = "a weekend" if day.weekday() >= 5 else "an exchange holiday"
+        return (f"--date {day} is not a trading session ({why})"
+                + (f"; the previous session is {earlier[-1]}" if earlier else ""))
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        first, last, has = con.execute(
+            "select min(as_of_date), max(as_of_date), bool_or(as_of_date = ?) from mart.branch_daily", [day]).fetchone()
+    except duckdb.Error:
+        return f"{warehouse} holds no pipeline tables; build it with `crm run`"
+    finally:
+        con.close()
+    if not has:
+        held = f"it holds {first}..{last}" if first else "it holds no session yet"
+        return f"no data for {day} in {warehouse} ({held}); load that session with `crm run --start {day} --end {day}`"
+    return None
 
 
 @app.command()
@@ -176,8 +260,6 @@ def demo(
     out = out.resolve()
     extracts = out / "extracts"
     if extracts.exists():
-        import shutil
-
         shutil.rmtree(extracts)
     t0 = time.perf_counter()
     days = gen(extracts, clients=clients, start=dt.date.fromisoformat(start), sessions=sessions,
@@ -185,6 +267,9 @@ def demo(
     console.print(f"generated {clients} clients x {len(days)} sessions in {time.perf_counter() - t0:.1f}s")
     warehouse = out / "warehouse.duckdb"
     warehouse.unlink(missing_ok=True)
+    from pipelines.runner import instance_dir
+
+    shutil.rmtree(instance_dir(warehouse), ignore_errors=True)  # the previous demo's runs
     _run(extracts, warehouse, None, None)
     from pipelines.assets_report import reports_dir
 
@@ -193,5 +278,21 @@ def demo(
     print(report)
 
 
+def main() -> None:
+    """The `crm` entry point: an error nobody anticipated still ends in one line (its
+    traceback goes to a log file whose path is printed), never in a traceback."""
+    import tempfile
+    import traceback
+
+    try:
+        app()
+    except Exception as exc:  # noqa: BLE001 - the last resort: typer's own exits are SystemExit
+        log = Path(tempfile.gettempdir()) / "crm-error.log"
+        log.write_text(traceback.format_exc(), encoding="utf-8")
+        console.print(f"details: {log}")
+        console.print(f"[red]error:[/red] {type(exc).__name__}: {exc}", soft_wrap=True)
+        raise SystemExit(1) from None
+
+
 if __name__ == "__main__":
-    app()
+    main()

@@ -1,7 +1,7 @@
 """Writers of the registry (core/tables.py) and the direct path that runs them all.
 
 A writer writes its tables for a list of sessions, in order, in chunks; each chunk is one
-DuckDB transaction. Dagster's assets (pipelines/assets.py) call the same writers; tests
+DuckDB transaction, or part of the run's one transaction (core.db.hold). Dagster's assets (pipelines/assets.py) call the same writers; tests
 and bench call `build` to get the same warehouse without Dagster.
 """
 
@@ -19,7 +19,9 @@ import duckdb
 from . import tables
 from .checks import Outcome, run_checks
 from .config import Settings
-from .db import chunks, connect, run_sql, sql_text, transaction
+from .db import atomic, chunks, connect, run_sql, sql_text, transaction
+from .plan import plan
+from .sessions import trading_calendar
 
 CHUNK_SESSIONS = 20  # sessions per transaction of the SQL writers (also what bench/ replays)
 # Sessions per client_running statement: its sums join each client's rows of the chunk up to
@@ -59,6 +61,7 @@ class Written:
 
     rows: dict[str, int]
     metadata: dict[str, dict[str, object]] = field(default_factory=dict)
+    stale: list[dt.date] = field(default_factory=list)  # later sessions the run made stale (publish)
 
 
 Builder = Callable[[duckdb.DuckDBPyConnection, list[dt.date], Job], Written]
@@ -164,14 +167,35 @@ def rebuild_rankings(con: duckdb.DuckDBPyConnection, days: list[dt.date], job: J
     return Written(rows)
 
 
+def publish(con: duckdb.DuckDBPyConnection, days: list[dt.date], job: Job) -> Written:
+    """quality.published for the range, after every other writer. When a session of the
+    range was computed from other input than when it was last published (new, corrected,
+    other settings or code), the later sessions that read it (the registry's closure,
+    core.plan) are unpublished: the next `crm run` rebuilds them, and Dagster shows them
+    missing (pipelines/assets.py). A `crm run` rebuilds them in the same command anyway."""
+    changed = [d for (d,) in con.execute("""
+        select l.as_of_date
+        from (select as_of_date, any_value(fingerprint) as fingerprint from quality.loads
+              where as_of_date between ? and ? group by as_of_date) l
+        left join quality.published p using (as_of_date)
+        where p.fingerprint is distinct from l.fingerprint order by 1""", [days[0], days[-1]]).fetchall()]
+    last = con.execute("select max(as_of_date) from quality.published").fetchone()[0]
+    stale = []
+    if changed and last is not None and last > days[-1]:
+        sessions = tuple(trading_calendar().sessions)
+        stale = [d for d in plan(changed, last, job.settings, sessions).rebuild if d > days[-1]]
+        con.execute("delete from quality.published where as_of_date in (select unnest(?))", [stale])
+    written = build_sql(con, days, job)
+    written.stale = stale
+    return written
+
+
 class CheckFailed(RuntimeError):
-    """A blocking check found offending rows."""
+    """A blocking check found offending rows; the message is Outcome.line()."""
 
     def __init__(self, outcome: Outcome):
         self.outcome = outcome
-        first = ", ".join(str(v) for v in outcome.sample.row(0)) if outcome.violations else ""
-        super().__init__(f"check {outcome.check.name} on {outcome.table} failed for "
-                         f"{outcome.violations} row(s) (first: {first})")
+        super().__init__(outcome.line())
 
 
 def build_writer(con: duckdb.DuckDBPyConnection, days: list[dt.date], job: Job) -> tuple[Written, list[Outcome]]:
@@ -193,18 +217,18 @@ def build(warehouse: Path, days: list[dt.date], settings: Settings | None = None
           extracts: Path | None = None, writers: list[str] | None = None, raise_on_failure: bool = True,
           on_writer: Callable[[str, Written, list[Outcome]], None] | None = None) -> None:
     """The direct path: every writer of the registry (or those named) over `days`, in
-    registry order, one connection each as Dagster's resource opens; a failed check raises."""
+    registry order, in one transaction like a Dagster run; a failed check raises and
+    rolls all of it back."""
     settings = settings or Settings()
-    for w in tables.WRITERS:
-        if writers is not None and w.name not in writers:
-            continue
-        if w.name == "raw_extracts" and extracts is None:
-            continue
-        with connect(warehouse) as con:
+    with connect(warehouse) as con, atomic(con):
+        for w in tables.WRITERS:
+            if writers is not None and w.name not in writers:
+                continue
+            if w.name == "raw_extracts" and extracts is None:
+                continue
             written, outcomes = build_writer(con, days, Job(w, settings, extracts))
-        if on_writer:
-            on_writer(w.name, written, outcomes)
-        failed = [o for o in outcomes if not o.passed]
-        if failed and raise_on_failure:
-            raise CheckFailed(failed[0])
-
+            if on_writer:
+                on_writer(w.name, written, outcomes)
+            failed = [o for o in outcomes if not o.passed]
+            if failed and raise_on_failure:
+                raise CheckFailed(failed[0])

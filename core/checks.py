@@ -24,6 +24,9 @@ class Check:
     name: str
     description: str
     sql: str
+    message: str = ""  # the failure in one line: a format string over the first offending row
+
+
 
 
 @dataclass(frozen=True)
@@ -37,9 +40,18 @@ class Outcome:
     def passed(self) -> bool:
         return self.violations == 0
 
+    def line(self) -> str:
+        """The failure in one line: the check's message over the first offending row, else
+        the check, the count and that row's columns."""
+        first = self.sample.row(0, named=True) if self.violations else {}
+        if self.check.message and first:
+            return self.check.message.format(**first)
+        values = ", ".join(f"{k}={v}" for k, v in first.items())
+        return f"check {self.check.name} on {self.table} failed for {self.violations} row(s), first: {values}"
 
-def _from_file(name: str, description: str) -> Check:
-    return Check(name, description, sql_text(f"checks/{name}"))
+
+def _from_file(name: str, description: str, message: str = "") -> Check:
+    return Check(name, description, sql_text(f"checks/{name}"), message)
 
 
 def unique_key(table: Table) -> Check:
@@ -53,10 +65,16 @@ def unique_key(table: Table) -> Check:
 
 CHECKS: dict[str, Check] = {c.name: c for c in (
     _from_file("raw_loads_reconcile", "every file: rows read = loaded + rejected, and loaded = rows in raw"),
-    _from_file("raw_reject_share", "no file has more rejected rows than max_reject_share"),
-    _from_file("raw_cash_reconciles", "cash change = transfers + trade flows with fees, within 0.01 CNY"),
+    _from_file("raw_reject_share", "no file has more rejected rows than max_reject_share",
+               "{as_of_date}/{file}: check raw_reject_share failed: {rows_rejected:,} of {rows_read:,} rows "
+               "rejected (first: row {first_row}, column '{first_column}': {first_reason}); is it the right file?"),
+    _from_file("raw_cash_reconciles", "no session has more than max_unreconciled_share of its clients with cash "
+                                      "that transfers, other flows and trades do not explain (within 0.01 CNY)",
+               "{as_of_date}: check raw_cash_reconciles failed for {unreconciled_clients:,} of "
+               "{clients_compared:,} clients (e.g. {client_id}: cash {cash_balance:,.2f} vs flows "
+               "{expected_cash:,.2f})"),
     _from_file("client_without_cash_row", "every client with positions or trades has a cash row"),
-    _from_file("raw_no_negative_holdings", "no negative cash, quantities > 0, costs >= 0"),
+    _from_file("raw_no_negative_holdings", "no negative cash, quantities > 0"),
     _from_file("value_share_sums_to_one", "value_share adds up to 1 on every day with revenue"),
     _from_file("trapped_ratio_in_range", "trapped_ratio in [0, 1], trapped_depth in [threshold, 1]"),
     _from_file("segment_filled", "every client of the checked sessions has one of the four segments"),

@@ -16,6 +16,7 @@ Indicator fields are bound into the SQL models as `$<field name>` (core.db.run_s
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tomllib
 from pathlib import Path
@@ -48,6 +49,14 @@ class IndicatorConfig(_Section):
     turnover_low: float = Field(2.0, description="annual turnover under which the band is low")
     churn_asset_share: float = Field(0.2, description="churn: assets below this share of the 60-session peak")
     churn_outflow_share: float = Field(0.5, description="churn: net transfers out at least this share of the peak")
+    max_unreconciled_share: float = Field(
+        0.1, description="a session whose share of clients with cash that transfers and trades do not explain is "
+                         "above this fails (the cash or trades file is wrong or incomplete); a normal day has a "
+                         "handful, each a warning")
+    interest_credit_share: float = Field(
+        0.005, description="a credit without trade or transfer of at most this share of the previous cash balance "
+                           "is taken as an interest credit (结息, at most ~2 %/year a quarter) when the cash file "
+                           "has no other_flow_amount: a warning, not an unreconciled client")
     max_reject_share: float = Field(
         0.5, description="a file with more rejected rows than this share fails its day (the file is wrong, not some rows)")
 
@@ -128,6 +137,10 @@ class Settings(_Section):
     segmentation: SegmentationConfig = SegmentationConfig()
     churn: ChurnConfig = ChurnConfig()
     report: ReportConfig = ReportConfig()
+    first_session: dt.date | None = Field(
+        None, description="the warehouse's first session: Dagster's partitions start there (default: the "
+                          "earliest session folder of the extracts); it changes no number, so it is no part "
+                          "of the fingerprint")
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Settings:
@@ -140,4 +153,4 @@ class Settings(_Section):
 
     def fingerprint(self) -> str:
         """A stable text of every value (for the load fingerprint of Step 8 and caches)."""
-        return self.model_dump_json()
+        return self.model_dump_json(exclude={"first_session"})

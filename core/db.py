@@ -61,9 +61,18 @@ def fetch_dicts(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, 
     return [dict(zip(cols, row)) for row in cur.fetchall()]
 
 
+# Connections (by id) inside a run-wide transaction (`hold`): their `transaction` blocks
+# join it, since DuckDB has no nested transactions or savepoints.
+_HELD: set[int] = set()
+
+
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Commit if the block succeeds, else roll back: all or nothing."""
+    """Commit if the block succeeds, else roll back: all or nothing. On a held connection
+    the block is part of the run-wide transaction, which commits or rolls back at its end."""
+    if id(con) in _HELD:
+        yield
+        return
     con.execute("begin")
     try:
         yield
@@ -71,6 +80,32 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     except BaseException:
         con.execute("rollback")
         raise
+
+
+def hold(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """Open a run-wide transaction: every writer of a run writes in it and `release` commits
+    or rolls back all of them, so a session's raw load, marts and checks take effect together."""
+    con.execute("begin")
+    _HELD.add(id(con))
+    return con
+
+
+def release(con: duckdb.DuckDBPyConnection, commit: bool) -> None:
+    """End the run-wide transaction of `hold`: commit, or roll back every writer's rows."""
+    _HELD.discard(id(con))
+    con.execute("commit" if commit else "rollback")
+
+
+@contextmanager
+def atomic(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """`hold` for a block: commit if it succeeds, else roll back (the direct path's run)."""
+    hold(con)
+    try:
+        yield con
+    except BaseException:
+        release(con, commit=False)
+        raise
+    release(con, commit=True)
 
 
 def chunks(days: list[dt.date], size: int) -> list[list[dt.date]]:

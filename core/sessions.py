@@ -69,6 +69,9 @@ class TradingCalendar:
         why = "a weekend" if day.weekday() >= 5 else "an exchange holiday"
         raise NotASessionError(f"{day} is not an XSHG trading session ({why})")
 
+    def is_session(self, day: dt.date | str) -> bool:
+        return (dt.date.fromisoformat(day) if isinstance(day, str) else day) in self._pos
+
     def index(self, day: dt.date) -> int:
         return self._pos[self.check(day)]
 

@@ -225,8 +225,9 @@ WRITERS: tuple[Writer, ...] = (
            "Churn risk per session in order (monthly refit), with the top drivers."),
     Writer("indicator_correlation", "models.correlation:build_correlation", "models",
            "Spearman correlations between the indicators (churn_risk included), per session."),
-    Writer("published", "core.build:build_sql", "quality",
-           "Marks the range's sessions complete, with their fingerprints (what `crm run` compares)."),
+    Writer("published", "core.build:publish", "quality",
+           "Marks the range's sessions complete, with their fingerprints (what `crm run` compares), "
+           "and unpublishes the later sessions that read a changed one."),
 )
 
 # Views over registered tables: what readers (the report, the spec's names) see.

@@ -10,7 +10,7 @@ from pathlib import Path
 import dagster as dg
 
 from core.extracts import FILES
-from .partitions import session_partitions
+from core.sessions import trading_calendar
 
 TIMEZONE = "Asia/Shanghai"
 SETTLE_SECONDS = 60  # a file younger than this may still be being written
@@ -22,7 +22,7 @@ daily_job = dg.define_asset_job("daily", selection=dg.AssetSelection.all())
 def daily_at_18(context: dg.ScheduleEvaluationContext):
     """Every weekday at 18:00 Shanghai time, the day's session; holidays are skipped."""
     day = context.scheduled_execution_time.strftime("%Y-%m-%d")
-    if not session_partitions.has_partition_key(day):
+    if not trading_calendar().is_session(day):
         return dg.SkipReason(f"{day} is not an XSHG session")
     return dg.RunRequest(partition_key=day, run_key=f"schedule-{day}")
 
@@ -50,7 +50,7 @@ def new_extract_requests(root: Path, now: float | None = None) -> list[dg.RunReq
             day = dt.date.fromisoformat(folder.name).isoformat()
         except ValueError:
             continue
-        if not session_partitions.has_partition_key(day):
+        if not trading_calendar().is_session(day):
             continue
         digest = complete_folder_fingerprint(folder, now)
         if digest:

@@ -241,7 +241,8 @@ def quality(con, params: dict) -> dict:
     loads = fetch(con, "quality_loads", params)
     rejects = fetch(con, "quality_rejects", {**params, "examples": params["reject_examples"]})
     stale = fetch(con, "stale_quotes", params)[0]
-    return {"loads": loads, "rejects": rejects, "stale": stale,
+    cash = fetch(con, "cash_unreconciled", params)[0]
+    return {"loads": loads, "rejects": rejects, "stale": stale, "cash_unreconciled": cash,
             "rows_read": sum(r["rows_read"] or 0 for r in loads),
             "rows_rejected": sum(r["rows_rejected"] or 0 for r in loads)}
 

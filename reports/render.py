@@ -154,10 +154,16 @@ def render_report(warehouse: Path, day: dt.date, out_dir: Path,
                   settings: Settings | None = None) -> Path:
     """Write out_dir/report-YYYY-MM-DD.html for `day` and refresh out_dir/index.html;
     return the report's path."""
+    with connect(warehouse, read_only=True) as con:
+        return write_report(con, day, out_dir, settings)
+
+
+def write_report(con: duckdb.DuckDBPyConnection, day: dt.date, out_dir: Path,
+                 settings: Settings | None = None) -> Path:
+    """render_report on an open connection (a pipeline run's, before it commits)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    with connect(warehouse, read_only=True) as con:
-        html = render_html(con, day, settings)
+    html = render_html(con, day, settings)
     path = out_dir / report_filename(day)
     _write(path, html)
     render_index(out_dir)

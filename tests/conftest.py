@@ -11,7 +11,6 @@ import datetime as dt
 import fcntl
 import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,8 +23,10 @@ EXAMPLE = FIXTURES / "spec_example"
 
 
 def pytest_configure(config):
-    """Dagster run history of the whole test session goes to a temp DAGSTER_HOME, not data/."""
-    os.environ["DAGSTER_HOME"] = tempfile.mkdtemp(prefix="crm-dagster-home-")
+    """No DAGSTER_HOME: crm opens the instance beside each warehouse (pipelines.runner
+    .instance_dir), so the tests' run history lives with their temporary warehouses; code
+    that would still fall back on DAGSTER_HOME fails instead of writing somewhere shared."""
+    os.environ.pop("DAGSTER_HOME", None)
 
 
 def shared_dir(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:

@@ -101,7 +101,8 @@ final as (
         w.as_of_date,
         w.client_id,
         -- segmentation (models/segmentation.py FEATURES, prefixed seg_)
-        coalesce(w.total_assets >= $eligible_assets and i.days_since_last_trade <= $lookback - 1, false)
+        coalesce(int_money(w.total_assets) >= int_money($eligible_assets)
+            and i.days_since_last_trade <= $lookback - 1, false)
             as eligible,
         ln(1 + coalesce(w.trade_amount_l / nullif(w.avg_assets_l, 0), 0)
             * $annual_sessions / w.present_days_l) as seg_turnover,

@@ -33,7 +33,8 @@ final as (
         period_start,
         case when grouping(team_id) = 0 then team_id else broker_id end as group_id,
         count(*) filter (where exists_at_end) as clients,
-        count(*) filter (where exists_at_end and end_assets >= effective_assets) as effective_clients,
+        count(*) filter (where exists_at_end and int_money(end_assets) >= int_money(effective_assets))
+            as effective_clients,
         coalesce(sum(end_assets) filter (where exists_at_end), 0) as total_assets,
         sum(net_inflow) as net_inflow,
         sum(trade_amount) as trade_amount,

@@ -41,9 +41,13 @@ final as (
         q.quote_date,
         q.quote_date < p.as_of_date or q.quote_date is null as stale_quote,
         p.quantity * q.close as market_value,
-        -- loss = 1 - market value / cost; a position is trapped from trap_threshold up
+        -- loss = 1 - market value / cost; a position is trapped from trap_threshold up,
+        -- decided exactly as cost - market value >= trap_threshold x cost (int_at_least)
         case when p.cost_amount > 0 then 1 - p.quantity * q.close / p.cost_amount end as loss,
-        coalesce(p.cost_amount > 0 and 1 - p.quantity * q.close / p.cost_amount >= trap_threshold, false) as is_trapped
+        coalesce(
+            p.cost_amount > 0 and int_at_least(p.cost_amount - p.quantity * q.close, trap_threshold, p.cost_amount),
+            false
+        ) as is_trapped
     from positions as p
     left join closes as q
         on p.as_of_date = q.as_of_date

@@ -24,7 +24,7 @@ by_day as (
         count(*) as clients,
         count(*) filter (where c.open_date = d.as_of_date) as new_clients,
         count(*) filter (where c.close_date = d.as_of_date) as closed_clients,
-        count(*) filter (where d.total_assets >= $effective_assets) as effective_clients,
+        count(*) filter (where int_money(d.total_assets) >= int_money($effective_assets)) as effective_clients,
         count(*) filter (where d.trade_count > 0) as active_clients,
         sum(d.total_assets) as total_assets,
         sum(d.cash_balance) as cash_balance,

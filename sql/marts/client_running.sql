@@ -48,7 +48,7 @@ daily as (
         d.cash_balance / nullif(d.total_assets, 0) as cash_ratio,
         -- the daily return, where the previous session's assets make it meaningful
         -- (those assets: today's minus P&L minus transfers, spec 1)
-        case when d.total_assets - d.daily_pnl - d.net_inflow >= $eligible_assets
+        case when int_money(d.total_assets - d.daily_pnl - d.net_inflow) >= int_money($eligible_assets)
             then d.daily_pnl / (d.total_assets - d.daily_pnl - d.net_inflow) end as ret
     from mart.client_daily as d
     inner join sessions as s on s.as_of_date = d.as_of_date
@@ -208,8 +208,9 @@ churn_test as (
         f.idx,
         cl.client_id is not null
             or coalesce(
-                f.total_assets < $churn_asset_share * f.peak_before
-                and f.net_outflow >= $churn_outflow_share * f.peak_before,
+                -- exact on the money (int_at_least): assets < share x M, outflow >= share x M
+                not int_at_least(f.total_assets, $churn_asset_share, f.peak_before)
+                and int_at_least(f.net_outflow, $churn_outflow_share, f.peak_before),
                 false
             ) as in_churn_today
     from flows as f

@@ -18,6 +18,9 @@ windowed as (
         r.days - coalesce(w.days, 0) as present_days,
         (r.assets - coalesce(w.assets, 0))::double / (r.days - coalesce(w.days, 0)) as avg_assets,
         (r.trade_amount - coalesce(w.trade_amount, 0))::double as trade_amount_w,
+        -- the window's sums exact (DECIMAL differences), for the turnover band
+        r.assets - coalesce(w.assets, 0) as assets_sum_exact,
+        r.trade_amount - coalesce(w.trade_amount, 0) as trade_amount_exact,
         r.active_days - coalesce(w.active_days, 0) as active_days,
         (r.net_commission - coalesce(w.net_commission, 0))::double as net_commission_w,
         (r.interest_income - coalesce(w.interest_income, 0))::double as interest_income_w,
@@ -58,10 +61,12 @@ final as (
         f.trade_amount_w / nullif(f.avg_assets, 0) as turnover_rate,
         f.trade_amount_w / nullif(f.avg_assets, 0) * $annual_sessions / f.present_days
             as turnover_rate_annual,
+        -- turnover_rate_annual = trade_amount_w / (assets_sum / present_days) x annual / present_days
+        -- = trade_amount_w x annual / assets_sum: the bands compare that exactly (int_at_least)
         case
-            when f.avg_assets = 0 then null
-            when f.trade_amount_w / f.avg_assets * $annual_sessions / f.present_days >= $turnover_high then 'high'
-            when f.trade_amount_w / f.avg_assets * $annual_sessions / f.present_days < $turnover_low then 'low'
+            when f.assets_sum_exact = 0 then null
+            when int_at_least(f.trade_amount_exact * $annual_sessions, $turnover_high, f.assets_sum_exact) then 'high'
+            when not int_at_least(f.trade_amount_exact * $annual_sessions, $turnover_low, f.assets_sum_exact) then 'low'
             else 'medium'
         end as turnover_band,
         f.active_days,
@@ -78,24 +83,28 @@ final as (
         h.concentration,
         coalesce(h.trapped_cost / nullif(h.cost_amount, 0), 0) as trapped_ratio,
         h.trapped_loss / nullif(h.trapped_cost, 0) as trapped_depth,
+        -- classes decided exactly on the money (int_at_least, int_money; docs/decisions.md)
         case
             when coalesce(h.trapped_cost, 0) = 0 then 'none'
-            when h.trapped_loss / h.trapped_cost >= $deep_level then 'deep'
-            when h.trapped_loss / h.trapped_cost >= $medium_level then 'medium'
-            else 'light'
+            else int_trapped_level(h.trapped_loss, h.trapped_cost, $medium_level, $deep_level)
         end as trapped_level,
-        coalesce(h.trapped_cost / nullif(h.cost_amount, 0), 0) >= $trapped_client_ratio as is_trapped,
+        case
+            when h.cost_amount > 0 then int_at_least(h.trapped_cost, $trapped_client_ratio, h.cost_amount)
+            else coalesce(h.trapped_cost / nullif(h.cost_amount, 0), 0) >= $trapped_client_ratio
+        end as is_trapped,
         f.t_idx - f.last_trade_idx as days_since_last_trade,
-        f.total_assets >= $effective_assets as is_effective,
-        f.total_assets >= $effective_assets
+        int_money(f.total_assets) >= int_money($effective_assets) as is_effective,
+        -- effective, a first row lookback - 1 or more sessions before D (so lookback sessions
+        -- of history), and no trade in the lookback sessions ending at D
+        int_money(f.total_assets) >= int_money($effective_assets)
             and f.first_idx <= f.t_idx - ($lookback - 1)
             and f.trading_days_lookback = 0 as is_dormant,
         f.churn_event,
         case
-            when f.total_assets < 100000 then 'mass'
-            when f.total_assets < 500000 then 'affluent'
-            when f.total_assets < 3000000 then 'wealth'
-            when f.total_assets < 10000000 then 'hnw'
+            when int_money(f.total_assets) < 100000 then 'mass'
+            when int_money(f.total_assets) < 500000 then 'affluent'
+            when int_money(f.total_assets) < 3000000 then 'wealth'
+            when int_money(f.total_assets) < 10000000 then 'hnw'
             else 'uhnw'
         end as wealth_tier,
         f.as_of_date - c.open_date as tenure_days

@@ -2,7 +2,7 @@
 with
 
 positions as (
-    select *
+    select *, int_trapped_level(cost_amount - market_value, cost_amount, $medium_level, $deep_level) as level
     from int_positions_valued($start, $end, $trap_threshold)
 ),
 
@@ -20,9 +20,9 @@ final as (
         coalesce(sum(cost_amount - market_value) filter (where is_trapped), 0) as trapped_loss,
         sum(cost_amount - market_value) filter (where is_trapped)
             / nullif(sum(cost_amount) filter (where is_trapped), 0) as avg_loss,
-        count(*) filter (where is_trapped and loss < $medium_level) as light_holders,
-        count(*) filter (where is_trapped and loss >= $medium_level and loss < $deep_level) as medium_holders,
-        count(*) filter (where is_trapped and loss >= $deep_level) as deep_holders
+        count(*) filter (where is_trapped and level = 'light') as light_holders,
+        count(*) filter (where is_trapped and level = 'medium') as medium_holders,
+        count(*) filter (where is_trapped and level = 'deep') as deep_holders
     from positions
     group by as_of_date, market, security_code
 )

@@ -38,11 +38,7 @@ select
     r.market_value,
     r.cost_amount - r.market_value as loss_amount,
     r.loss,
-    case
-        when r.loss >= $deep_level then 'deep'
-        when r.loss >= $medium_level then 'medium'
-        else 'light'
-    end as level
+    int_trapped_level(r.cost_amount - r.market_value, r.cost_amount, $medium_level, $deep_level) as level
 from ranked as r
 left join mart.client_directory as k on k.as_of_date = $day and k.client_id = r.client_id
 where r.n <= $per_security

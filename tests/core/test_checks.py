@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from core import tables
-from core.checks import evaluate, table_checks
+from core.checks import CHECKS, evaluate, table_checks
 from core.config import IndicatorConfig
 from core.db import connect
 
@@ -43,8 +43,8 @@ def test_every_check_passes_on_the_worked_example(warehouse):
 
 
 FAULTS = [
-    ("raw_cash_reconciles", "update raw.cash set cash_balance = cash_balance + 1 "
-                            "where client_id = '0731000001' and as_of_date = '2024-09-20'"),
+    ("raw_cash_reconciles", "update raw.cash set cash_balance = cash_balance + 1 "  # every client: the file is wrong
+                            "where as_of_date = '2024-09-20'"),
     ("raw_loads_reconcile", "delete from raw.trades where trade_id = (select min(trade_id) from raw.trades "
                             "where as_of_date = '2024-09-20')"),
     ("raw_reject_share", "update quality.loads set rows_rejected = rows_read "
@@ -65,6 +65,46 @@ FAULTS = [
     ("churn_risk_in_range", "update mart.churn_scores set churn_risk = 1.5 "
                             "where client_id = '0731000002' and as_of_date = '2024-10-08'"),
 ]
+
+
+def test_a_few_unreconciled_clients_are_a_warning_not_a_failure(warehouse):
+    """One client's cash 10,000 CNY too high of the day's clients: the check passes (a reject
+    or a counter correction, not a wrong file); the per-client view names it, on that day and,
+    against its raised previous balance, on the next session."""
+    warehouse.execute("update raw.cash set cash_balance = cash_balance + 10000 "
+                      "where client_id = '0731000001' and as_of_date = '2024-09-20'")
+    assert check(warehouse, "raw_cash_reconciles").passed
+    rows = warehouse.execute(
+        "select as_of_date::varchar, client_id, round(gap, 2), rejected_trades, probable_interest "
+        "from int_cash_unreconciled(date '2024-09-18', date '2024-10-29', 0.005) order by 1").fetchall()
+    assert rows == [("2024-09-20", "0731000001", 10000.0, False, False),
+                    ("2024-09-23", "0731000001", -10000.0, False, False)]
+
+
+def test_an_interest_day_is_not_a_wrong_cash_file(warehouse):
+    """Every client credited 0.1 % of its balance on 2024-09-20 (kept on later days), no
+    trade or transfer for it: probable interest, the check passes; with no tolerance for it
+    every credited client is unreconciled and the check fails in one line."""
+    warehouse.execute("""
+        update raw.cash as c set cash_balance = c.cash_balance + credit.amount
+        from (select client_id, round(cash_balance * 0.001, 2) as amount from raw.cash
+              where as_of_date = '2024-09-19') as credit
+        where c.client_id = credit.client_id and c.as_of_date >= '2024-09-20'""")
+    credited = warehouse.execute("select count(*) from raw.cash where as_of_date = '2024-09-19' "
+                                 "and round(cash_balance * 0.001, 2) >= 0.02").fetchone()[0]
+    compared = warehouse.execute("select count(*) from raw.cash where as_of_date = '2024-09-20' and client_id in "
+                                 "(select client_id from raw.cash where as_of_date = '2024-09-19')").fetchone()[0]
+    assert credited >= 3
+    assert check(warehouse, "raw_cash_reconciles").passed
+    interest = warehouse.execute(
+        "select count(*) filter (where probable_interest), count(*) filter (where not probable_interest) "
+        "from int_cash_unreconciled(date '2024-09-20', date '2024-09-20', 0.005)").fetchone()
+    assert interest[0] >= credited and interest[1] == 0
+    strict = evaluate(warehouse, CHECKS["raw_cash_reconciles"], "raw.cash",
+                      {**IndicatorConfig(interest_credit_share=0).params(), "start": START, "end": END})
+    assert not strict.passed
+    assert strict.line().startswith(f"2024-09-20: check raw_cash_reconciles failed for {interest[0]} of "
+                                    f"{compared} clients (e.g. ")
 
 
 @pytest.mark.parametrize("name,fault", FAULTS, ids=[name for name, _ in FAULTS])

@@ -96,7 +96,7 @@ def test_missing_required_column_fails_the_day_and_keeps_previous_state(tmp_path
     df.write_csv(folder / "trades.csv")
     with pytest.raises(ExtractFileError) as err:
         ingest_day(con, tmp_path, DAY, CAL)
-    assert str(err.value) == ("2024-09-18/trades.csv, column 'amount', row 1: "
+    assert str(err.value) == ("2024-09-18/trades.csv, column 'amount': "
                               "required column is missing from the header")
     assert_same(before, raw_tables(con))
 

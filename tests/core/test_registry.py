@@ -123,10 +123,11 @@ def key(name: str) -> dg.AssetKey:
 
 
 @pytest.fixture(scope="module")
-def graph():
+def graph(tmp_path_factory):
+    """Partitions from the calendar's first session (no extracts): FIRST reaches it."""
     from pipelines.definitions import build_definitions
 
-    return build_definitions(Settings()).resolve_asset_graph()
+    return build_definitions(Settings(), extracts=tmp_path_factory.mktemp("none")).resolve_asset_graph()
 
 
 def test_dagster_parents_are_the_cross_writer_reads(graph):
@@ -149,12 +150,12 @@ def test_dagster_partition_windows_are_the_registry_windows(graph):
     assert checked > 40
 
 
-def test_windows_come_from_the_configuration(graph):
+def test_windows_come_from_the_configuration(graph, tmp_path):
     """client_windows reads client_running over max(window, lookback) sessions: 60 by default,
     30 with lookback = 30."""
     from pipelines.definitions import build_definitions
 
     assert parent_keys(graph, "mart.client_windows", "mart.client_running") == around(D, 60, 0)
-    short = build_definitions(Settings(indicators=IndicatorConfig(lookback=30))).resolve_asset_graph()
+    short = build_definitions(Settings(indicators=IndicatorConfig(lookback=30)), extracts=tmp_path).resolve_asset_graph()
     assert parent_keys(short, "mart.client_windows", "mart.client_running") == around(D, 30, 0)
     assert parent_keys(short, "mart.client_windows", "mart.client_daily") == [D.isoformat()]

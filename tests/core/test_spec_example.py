@@ -79,16 +79,6 @@ def test_compare_detects_a_wrong_cell():
     assert len(problems) == 1 and problems[0].startswith("revenue: 1 cells differ")
 
 
-def test_bad_trade_rows_are_rejected_not_loaded(example_warehouse):
-    """Every fourth day carries four bad trades: each is in quality.rejects, none in raw."""
-    rejects = query(example_warehouse, "select * from quality.rejects order by as_of_date, row_number")
-    assert rejects.height > 0 and set(rejects["file"]) <= {"trades.csv", "trades.parquet"}
-    assert rejects.group_by("as_of_date").len()["len"].to_list() == [4] * rejects["as_of_date"].n_unique()
-    loads = query(example_warehouse, "select * from quality.loads")
-    assert (loads["rows_read"] == loads["rows_loaded"] + loads["rows_rejected"]).all()
-    assert loads.filter(pl.col("file").str.starts_with("trades"))["rows_rejected"].sum() == rejects.height
-
-
 # The writers that replace a session's rows of their tables (client_running, which extends
 # running totals from the session before, runs before each of its readers instead).
 SESSION_WRITERS = [w.name for w in tables.WRITERS if w.group != "models" and w.name != "raw_extracts"

@@ -14,7 +14,7 @@ from core.checks import CHECKS, evaluate, table_checks
 from core.config import IndicatorConfig, Settings
 from core.db import connect
 from pipelines import checks
-from pipelines.definitions import build_definitions
+from pipelines.definitions import SettingsResource, build_definitions
 
 
 @pytest.fixture(scope="module")
@@ -35,9 +35,33 @@ def test_one_multi_asset_per_writer_and_one_asset_per_table(defs):
                                                  for t in tables.TABLES}
 
 
+def test_partitions_start_at_the_warehouse_first_session(tmp_path):
+    """The earliest session folder of the extracts, else the configured first session (a
+    session on or after it), else the calendar's first; FIRST windows reach that session."""
+    from core.sessions import trading_calendar
+
+    def first_key(settings, extracts):
+        defs = build_definitions(settings, warehouse=tmp_path / "w.duckdb", extracts=extracts)
+        graph = defs.resolve_asset_graph()
+        part = graph.get(dg.AssetKey(["mart", "client_daily"])).partitions_def
+        quotes = graph.get_parent_partition_keys_for_child("2024-09-20", dg.AssetKey(["raw", "quotes"]),
+                                                           dg.AssetKey(["mart", "client_daily"]))
+        return part.get_first_partition_key(), min(quotes.partitions_subset.get_partition_keys())
+
+    extracts = tmp_path / "extracts"
+    for name in ("2024-09-19", "2024-09-20", "notes"):
+        (extracts / name).mkdir(parents=True)
+    assert first_key(Settings(), extracts) == ("2024-09-19", "2024-09-19")
+    # 2024-09-14 is a Saturday; the next sessions are Wednesday 18 (Mid-Autumn holiday 16-17)
+    assert first_key(Settings(first_session=dt.date(2024, 9, 14)), extracts) == ("2024-09-18", "2024-09-18")
+    first = trading_calendar().first.isoformat()
+    assert first_key(Settings(), tmp_path / "nothing") == (first, first)
+
+
 def test_resources_and_automation(defs):
     assert set(defs.resources) >= {"duckdb", "extracts", "settings"}
-    assert isinstance(defs.resources["settings"], Settings)
+    settings = defs.resources["settings"]  # run config can replace it (a backfill carries its own)
+    assert isinstance(settings, SettingsResource) and Settings.model_validate_json(settings.values) == Settings()
     assert defs.resolve_job_def("daily").name == "daily"
     assert defs.resolve_schedule_def("daily_at_18").cron_schedule == "0 18 * * 1-5"
     assert defs.resolve_sensor_def("new_extract_folder") is not None

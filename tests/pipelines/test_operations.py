@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 import signal
 import subprocess
@@ -51,18 +50,11 @@ def assert_same_snapshots(a: dict[str, pl.DataFrame], b: dict[str, pl.DataFrame]
             raise AssertionError(f"{table}: {exc}") from None
 
 
-def crm(args: list[str], home: Path, **popen) -> subprocess.Popen:
-    env = {**os.environ, "DAGSTER_HOME": str(home)}
-    return subprocess.Popen([sys.executable, "-m", "cli.app", *args], env=env, cwd=ROOT,
+def crm(args: list[str], **popen) -> subprocess.Popen:
+    """`crm ARGS` in a child process; its Dagster instance is its warehouse's (beside the file,
+    with the pool limit 1 on DuckDB writers)."""
+    return subprocess.Popen([sys.executable, "-m", "cli.app", *args], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen)
-
-
-def dagster_home(tmp: Path, name: str) -> Path:
-    """A DAGSTER_HOME with the project's dagster.yaml (pool limit 1 on DuckDB writers)."""
-    home = tmp / name
-    home.mkdir()
-    shutil.copy(ROOT / "dagster.yaml", home / "dagster.yaml")
-    return home
 
 
 @pytest.fixture(scope="session")
@@ -71,8 +63,7 @@ def branch(tmp_path_factory):
     the tests copy it)."""
     def build(tmp: Path) -> None:
         generate(tmp / "extracts", clients=300, start=START, sessions=SESSIONS, seed=3)
-        p = crm(["run", "--extracts", str(tmp / "extracts"), "--warehouse", str(tmp / "clean.duckdb")],
-                dagster_home(tmp, "h0"))
+        p = crm(["run", "--extracts", str(tmp / "extracts"), "--warehouse", str(tmp / "clean.duckdb")])
         out, err = p.communicate(timeout=300)
         assert p.returncode == 0, err.decode()
 
@@ -99,9 +90,8 @@ def test_sigkill_inside_a_day_write_keeps_the_previous_state(branch, tmp_path, w
 def test_sigkill_during_a_run_then_rerun_equals_uninterrupted(branch, tmp_path):
     tmp, clean = branch
     db = tmp_path / "w.duckdb"
-    home = dagster_home(tmp_path, "h")
     args = ["run", "--extracts", str(tmp / "extracts"), "--warehouse", str(db)]
-    p = crm(args, home)
+    p = crm(args)
     deadline = time.time() + 120
     while not db.exists() and time.time() < deadline:  # let it get into the load
         time.sleep(0.05)
@@ -109,7 +99,7 @@ def test_sigkill_during_a_run_then_rerun_equals_uninterrupted(branch, tmp_path):
     p.send_signal(signal.SIGKILL)
     p.wait(30)
     assert p.returncode == -signal.SIGKILL  # killed before it finished
-    rerun = crm(args, home)
+    rerun = crm(args)
     _, err = rerun.communicate(timeout=300)
     assert rerun.returncode == 0, err.decode()
     assert_same_warehouse(clean, db)
@@ -120,12 +110,11 @@ def test_same_day_twice_concurrently(branch, tmp_path):
     day = days(tmp)[0]
     single = tmp_path / "single.duckdb"
     p = crm(["run", "--extracts", str(tmp / "extracts"), "--warehouse", str(single),
-             "--start", day, "--end", day], dagster_home(tmp_path, "h1"))
+             "--start", day, "--end", day])
     assert p.wait(300) == 0
     db = tmp_path / "w.duckdb"
-    home = dagster_home(tmp_path, "h2")
     args = ["run", "--extracts", str(tmp / "extracts"), "--warehouse", str(db), "--start", day, "--end", day]
-    first, second = crm(args, home), crm(args, home)
+    first, second = crm(args), crm(args)  # one warehouse, so one instance and its pool
     results = [first.communicate(timeout=300), second.communicate(timeout=300)]
     assert (first.returncode, second.returncode) == (0, 0), [r[1].decode()[-2000:] for r in results]
     assert "lock" not in (results[0][1] + results[1][1]).decode().lower()

@@ -4,14 +4,19 @@ with plausible fake model outputs and a hostile broker name, and their rendered 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
+from fractions import Fraction
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 
 from core.config import Settings
 from reports.render import render_report
+
+from ..conftest import EXAMPLE
 
 DAY = dt.date(2024, 10, 15)          # the KPI day: month to date = 10-08 .. 10-15
 REJECTS_DAY = dt.date(2024, 10, 24)  # a day with rejected trade rows
@@ -113,3 +118,53 @@ def models_warehouse(bare_warehouse, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def models_report(models_warehouse, tmp_path_factory) -> Path:
     return render_report(models_warehouse, DAY, tmp_path_factory.mktemp("models-out"))
+
+
+# ---- a session's figures worked out from the extract files, not from the warehouse ------
+
+def _extract(day: dt.date, name: str) -> pl.DataFrame:
+    """One file of the example's session folder, every cell as text (CSV in UTF-8 or GBK, or
+    Parquet)."""
+    folder = EXAMPLE / "extracts" / day.isoformat()
+    parquet = folder / f"{name}.parquet"
+    if parquet.exists():
+        frame = pl.read_parquet(parquet)
+        return frame.with_columns([pl.col(c).map_elements(repr, return_dtype=pl.String) if frame[c].dtype.is_float()
+                                   else pl.col(c).cast(pl.String) for c in frame.columns])
+    data = (folder / f"{name}.csv").read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("gb18030")
+    return pl.read_csv(text.encode("utf-8"), infer_schema=False)
+
+
+def extract_figures(day: dt.date) -> dict[str, object]:
+    """The branch's day from the example's files alone (spec 1 and 3), in exact decimals:
+    clients with a cash row, their total assets (cash + quantity x the day's close), the
+    effective ones (>= 10,000), active clients and traded amount (a day without rejected
+    trade rows: every row counts)."""
+    cash = _extract(day, "cash")
+    closes = {(m, c): Fraction(x) for m, c, x in _extract(day, "quotes").select("market", "security_code", "close")
+              .iter_rows()}
+    assets = {cid: Fraction(bal) for cid, bal in cash.select("client_id", "cash_balance").iter_rows()}
+    for cid, m, code, quantity in _extract(day, "positions").select(
+            "client_id", "market", "security_code", "quantity").iter_rows():
+        assets[cid] += int(Fraction(quantity)) * closes[(m, code)]
+    trades = _extract(day, "trades")
+    return {"clients": len(assets), "effective": sum(a >= 10_000 for a in assets.values()),
+            "total_assets": sum(assets.values()), "active": trades["client_id"].n_unique(),
+            "trade_amount": sum(Fraction(a) for a in trades["amount"])}
+
+
+def card(html: str, label: str) -> str:
+    """The value of the overview card `label`."""
+    found = re.search(rf'<div class="label">{re.escape(label)}</div>\s*<div class="value">([^<]*)</div>', html)
+    assert found, label
+    return found.group(1)
+
+
+def wan(x: Fraction) -> str:
+    """An amount from 10,000 to 100,000,000 CNY as the report writes it (万, one decimal)."""
+    assert 10_000 <= x < 100_000_000
+    return f"{float(x) / 10_000:,.1f}万"

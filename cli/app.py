@@ -58,7 +58,7 @@ def _settings(config: Path | None):
 
 
 def _run(extracts: Path, warehouse: Path, start: dt.date | None, end: dt.date | None,
-         config: Path | None = None, downstream: bool = True) -> None:
+         config: Path | None = None, downstream: bool = True, verbose: bool = False) -> None:
     from core.db import OldLayoutError
     from core.extracts import ExtractFileError
     from core.ingest import session_folders
@@ -95,22 +95,40 @@ def _run(extracts: Path, warehouse: Path, start: dt.date | None, end: dt.date | 
                   TimeElapsedColumn(), console=console) as progress:
         task = progress.add_task("sessions", total=len(trading_calendar().between(todo[0], todo[-1])))
         try:
-            run_sessions(warehouse, extracts, todo[0], todo[-1], settings=settings, discard_new=True,
+            run_sessions(warehouse, extracts, todo[0], todo[-1], settings=settings, discard_new=True, verbose=verbose,
                          on_chunk=lambda chunk: progress.update(
                              task, advance=len(chunk), description=f"up to {chunk[-1]}"))
         except RunFailed as exc:
             progress.stop()
             first, last = exc.sessions
+            console.print(f"details: {_failure_log(exc)} (or --verbose)", soft_wrap=True)
             console.print(f"sessions {first}..{last} were not committed: the warehouse keeps their previous rows "
                           "and does not match their extracts until the cause is fixed and they are run again",
                           soft_wrap=True)
             console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
             raise typer.Exit(1) from None
-    console.print(f"rebuilt {todo[0]}..{todo[-1]} in {time.perf_counter() - t0:.1f}s -> {warehouse}")
     if not downstream and plan.downstream:
         stale = plan.downstream
         console.print(f"[yellow]stale:[/yellow] {len(stale)} later sessions ({stale[0]}..{stale[-1]}) read the "
                       "changed sessions and were not rebuilt (--no-downstream); run again without it")
+    from core.build import warnings_line
+
+    done = f"rebuilt {todo[0]}..{todo[-1]} in {time.perf_counter() - t0:.1f}s -> {warehouse}"
+    warned = warnings_line(warehouse, todo[0], todo[-1])
+    # the last line: what was done, and what it warned about (the report and quality.* tell more)
+    console.print(f"{done}; [yellow]warnings:[/yellow] {warned}" if warned else done, soft_wrap=True)
+
+
+def _failure_log(exc) -> Path:
+    """A failed run's step errors with their tracebacks, in a file whose path the CLI prints."""
+    import tempfile
+
+    log = Path(tempfile.gettempdir()) / "crm-run-failure.log"
+    log.write_text(f"run {exc.run_id}, sessions {exc.sessions[0]}..{exc.sessions[1]}\n{exc.details}", encoding="utf-8")
+    return log
+
+
+VERBOSE_HELP = "print Dagster's log lines (INFO and up) as the run goes"
 
 
 @app.command()
@@ -121,13 +139,14 @@ def run(
     end: str = typer.Option(None, help="last session to run (default: last folder)"),
     config: Path = typer.Option(None, help=CONFIG_HELP),
     downstream: bool = typer.Option(True, help="also rebuild the later sessions that read a changed one"),
+    verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
 ) -> None:
     """Bring the warehouse in line with the session folders of EXTRACTS, through Dagster.
 
     Sessions whose files, settings and code are those they were loaded with are left alone;
     a changed (new, corrected, late) session is rebuilt with every later session that reads
     it (the registry's windows), to the last loaded session."""
-    _run(extracts, warehouse, _date(start, "--start"), _date(end, "--end"), config, downstream)
+    _run(extracts, warehouse, _date(start, "--start"), _date(end, "--end"), config, downstream, verbose)
 
 
 @app.command()

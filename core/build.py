@@ -19,7 +19,7 @@ import duckdb
 from . import tables
 from .checks import Outcome, run_checks
 from .config import Settings
-from .db import atomic, chunks, connect, run_sql, sql_text, transaction
+from .db import atomic, chunks, connect, run_file, run_sql, sql_text, transaction
 from .plan import plan
 from .sessions import trading_calendar
 
@@ -188,6 +188,25 @@ def publish(con: duckdb.DuckDBPyConnection, days: list[dt.date], job: Job) -> Wr
     written = build_sql(con, days, job)
     written.stale = stale
     return written
+
+
+# sql/quality/warning_counts.sql's kinds, as the CLI words them (singular, plural)
+WARNING_WORDS = {
+    "rejected_rows": ("rejected row", "rejected rows"),
+    "nulled_values": ("invalid optional value nulled", "invalid optional values nulled"),
+    "stale_quotes": ("security valued at an earlier close", "securities valued at an earlier close"),
+    "cash_unreconciled": ("client with unreconciled cash", "clients with unreconciled cash"),
+    "interest_credits": ("credit taken as interest", "credits taken as interest"),
+}
+
+
+def warnings_line(warehouse: Path, start: dt.date, end: dt.date) -> str | None:
+    """The data warnings of the sessions start..end in one phrase ('3 rejected rows, 1 client
+    with unreconciled cash'), None when there is none: the last line of a run that succeeded."""
+    with connect(warehouse, read_only=True) as con:
+        counts = run_file(con, "quality/warning_counts", {"start": start, "end": end}).fetchall()
+    parts = [f"{n:,} {WARNING_WORDS[kind][n != 1]}" for kind, n in counts if n]
+    return ", ".join(parts) or None
 
 
 class CheckFailed(RuntimeError):

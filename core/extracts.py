@@ -48,6 +48,7 @@ SCHEMAS: dict[str, list[tuple[str, str, bool]]] = {
     "cash": [
         ("client_id", STR, True), ("cash_balance", DEC, True),
         ("deposit_amount", DEC, True), ("withdraw_amount", DEC, True),
+        ("other_flow_amount", DEC, False),
     ],
     "quotes": [
         ("market", STR, True), ("security_code", STR, True), ("security_name", STR, False),
@@ -56,6 +57,11 @@ SCHEMAS: dict[str, list[tuple[str, str, bool]]] = {
     "market": [("market", STR, True), ("turnover_amount", DEC, True)],
 }
 FILES = tuple(SCHEMAS)
+# Columns a file may leave out of its header: read as empty (NULL) in every row. An export
+# that does not itemise cash moved without a trade or a transfer (interest credits,
+# dividends and their tax) still loads; the reconciliation then tolerates interest-sized
+# credits (sql/intermediate/int_cash_unreconciled.sql).
+MAY_BE_ABSENT = {"cash": ("other_flow_amount",)}
 # Natural key of each file: a repeated key keeps its first row, the others are rejected.
 KEYS = {
     "clients": ["client_id"], "brokers": ["broker_id"], "trades": ["trade_id"],
@@ -137,7 +143,11 @@ VALID: dict[str, dict[str, Valid]] = {
         # diluted cost: profitable sells can bring the holding cost to zero or below
         "cost_amount": Valid(ge=-MAX_MONEY_CNY, le=MAX_MONEY_CNY),
     },
-    "cash": {"cash_balance": MONEY, "deposit_amount": MONEY, "withdraw_amount": MONEY},
+    "cash": {
+        "cash_balance": MONEY, "deposit_amount": MONEY, "withdraw_amount": MONEY,
+        # interest credited (+), dividends (+) and dividend tax (-): either sign
+        "other_flow_amount": Valid(ge=-MAX_MONEY_CNY, le=MAX_MONEY_CNY),
+    },
     "quotes": {"market": MARKET, "security_code": CODE, "close": PRICE, "prev_close": PRICE},
     "market": {"market": MARKET, "turnover_amount": Valid(gt=0, le=MAX_TURNOVER_CNY)},
 }
@@ -181,7 +191,9 @@ def describe(name: str, col: str) -> str:
                                    INT: "a whole number", DEC: "a finite number"}[kind]
     if kind == INT and parts:
         body = "whole number " + body
-    return f"required; {body}" if required else f"empty, or {body}"
+    if required:
+        return f"required; {body}"
+    return f"{'may be absent; ' if col in MAY_BE_ABSENT.get(name, ()) else ''}empty, or {body}"
 
 
 class ExtractFileError(ValueError):
@@ -454,8 +466,11 @@ def validate_file(name: str, df: pl.DataFrame, day: dt.date, path: Path,
     nulls that cell and keeps the row (docs/spec/extracts.md, "What bad input gets")."""
     schema = SCHEMAS[name]
     for col, _, _ in schema:
-        if col not in df.columns:
+        if col in df.columns:
+            continue
+        if col not in MAY_BE_ABSENT.get(name, ()):
             raise ExtractFileError(path, "required column is missing from the header", column=col)
+        df = df.with_columns(pl.lit(None, pl.String).alias(col))
     cols = [c for c, _, _ in schema]
     text = df.select(cols).with_row_index("row_number", offset=1)
     typed = text.with_columns(
@@ -512,7 +527,7 @@ def quiet_day_error(trades: LoadedFile, positions: LoadedFile, cash: LoadedFile,
     day's positions AND cash show a client trading against the previous session's folder
     `previous`: the client's quantity of some security differs from the previous session's
     (held then or now but not both, or another number of shares) and its cash balance moved
-    by more than CASH_TOLERANCE_CNY beyond that day's deposits and withdrawals (a client in
+    by more than CASH_TOLERANCE_CNY beyond that day's transfers and other flows (a client in
     both cash files). Either change alone has other causes on a day without trades (a
     transfer of custody or bonus shares; interest or a dividend), both together are a trade.
     Rows are the files' good rows; an unusable previous folder leaves nothing to compare."""
@@ -531,7 +546,8 @@ def quiet_day_error(trades: LoadedFile, positions: LoadedFile, cash: LoadedFile,
     moved = (
         prev_cash.select("client_id", pl.col("cash_balance").alias("cash_before"))
         .join(cash.good, on="client_id", how="inner")
-        .with_columns((pl.col("deposit_amount") - pl.col("withdraw_amount")).alias("transfers"))
+        .with_columns((pl.col("deposit_amount") - pl.col("withdraw_amount")
+                       + pl.col("other_flow_amount").fill_null(0)).alias("transfers"))
         # in whole cents: 10,000.01 - 10,000.00 is one cent, not 0.0100000000002
         .filter(((pl.col("cash_balance") - pl.col("cash_before") - pl.col("transfers")) * 100).round(0).abs()
                 > round(CASH_TOLERANCE_CNY * 100))
@@ -544,7 +560,7 @@ def quiet_day_error(trades: LoadedFile, positions: LoadedFile, cash: LoadedFile,
         f"no trade rows, but {positions.path.name} and {cash.path.name} show {both['client_id'].n_unique()} "
         f"client(s) trading since {prev_day} (e.g. {r['client_id']}: {r['market']} {r['security_code']} "
         f"{r['before'] or 0} -> {r['after'] or 0} shares, cash {r['cash_before']:,.2f} -> {r['cash_balance']:,.2f} "
-        f"with transfers of {r['transfers']:,.2f}): a trades export that lost the day?"))
+        f"with transfers and other flows of {r['transfers']:,.2f}): a trades export that lost the day?"))
 
 
 def load_day(folder: Path, day: dt.date, previous: Path | None = None) -> dict[str, LoadedFile]:

@@ -73,9 +73,8 @@ def write_day(con: duckdb.DuckDBPyConnection, day: dt.date, files: dict[str, Loa
         },
         schema_overrides={"digest": pl.String, "fingerprint": pl.String, "basis": pl.String},
     )
-    rejects = pl.concat([f.rejects for f in files.values()]).with_columns(
-        pl.lit(day).alias("as_of_date")
-    )
+    rejects = pl.concat([f.rejects for f in files.values()]).with_columns(pl.lit(day).alias("as_of_date"))
+    nulled = pl.concat([f.nulled for f in files.values()]).with_columns(pl.lit(day).alias("as_of_date"))
     try:
         with transaction(con):
             for name in FILES:
@@ -85,13 +84,15 @@ def write_day(con: duckdb.DuckDBPyConnection, day: dt.date, files: dict[str, Loa
                              .to_arrow(compat_level=pl.CompatLevel.oldest()))
                 con.execute(f"insert into raw.{name} by name select * from day_rows")
             con.register("day_rejects", rejects)
+            con.register("day_nulled", nulled)
             con.register("day_loads", loads)
-            con.execute("delete from quality.rejects where as_of_date = $day", {"day": day})
-            con.execute("insert into quality.rejects by name select * from day_rejects")
+            for table, view in (("quality.rejects", "day_rejects"), ("quality.nulled", "day_nulled")):
+                con.execute(f"delete from {table} where as_of_date = $day", {"day": day})
+                con.execute(f"insert into {table} by name select * from {view}")
             con.execute("delete from quality.loads where as_of_date = $day", {"day": day})
             con.execute("insert into quality.loads by name select *, now() as loaded_at from day_loads")
     finally:
-        for view in ("day_rows", "day_rejects", "day_loads"):
+        for view in ("day_rows", "day_rejects", "day_nulled", "day_loads"):
             con.unregister(view)
     return files
 
@@ -189,9 +190,11 @@ def build_raw(con: duckdb.DuckDBPyConnection, days: list[dt.date], job) -> "Writ
             todo[day] = current
     loaded = {name: 0 for name in FILES}
     rejected = {name: 0 for name in FILES}
+    nulled = 0
     cal = trading_calendar()
 
     def ingest(batch: dict[dt.date, Stamp]) -> None:
+        nonlocal nulled
         for day, files in ingest_days(con, job.extracts, list(batch), cal, stamps=batch):
             for name, f in files.items():
                 loaded[name] += f.good.height
@@ -201,6 +204,7 @@ def build_raw(con: duckdb.DuckDBPyConnection, days: list[dt.date], job) -> "Writ
                 for n, f in files.items()))
             for f in files.values():
                 if f.nulled.height:
+                    nulled += f.nulled.height
                     job.log.warning(nulled_line(day, f))
 
     ingest(todo)
@@ -214,7 +218,8 @@ def build_raw(con: duckdb.DuckDBPyConnection, days: list[dt.date], job) -> "Writ
     if done < len(days):
         job.log.info(f"{len(days) - done} of {len(days)} sessions unchanged since loaded")
     rows = {f"raw.{name}": n for name, n in loaded.items()}
-    rows.update({"quality.loads": done * len(FILES), "quality.rejects": sum(rejected.values())})
+    rows.update({"quality.loads": done * len(FILES), "quality.rejects": sum(rejected.values()),
+                 "quality.nulled": nulled})
     return Written(rows, {f"raw.{name}": {"rows_rejected": n, "sessions_loaded": done,
                                           "sessions_unchanged": len(days) - done}
                           for name, n in rejected.items()})

@@ -100,6 +100,9 @@ TABLES: tuple[Table, ...] = (
           description="Per session and file: rows read, loaded and rejected."),
     Table("quality.rejects", "raw_extracts", ("as_of_date", "file", "row_number"), BY_SESSION,
           description="Rows kept out of raw.*, with file, row, column, reason and the raw row."),
+    Table("quality.nulled", "raw_extracts", ("as_of_date", "file", "row_number", "column_name"), BY_SESSION,
+          description="Invalid values of optional columns, loaded as NULL (the row kept): file, row, "
+                      "column, reason and the raw row."),
     # ---- marts of docs/spec/indicators.md ------------------------------------------------
     Table("quality.warnings", "client_daily", ("as_of_date", "kind", "market", "security_code"), BY_SESSION,
           reads=(Read("raw.positions"), Read("raw.quotes", back=FIRST)), sql="quality/warnings",

@@ -16,6 +16,9 @@ segmentation and churn models have something real to find:
 The persona of each client (and the day it churned) goes to `_truth/personas.parquet`,
 a folder the ingest skips, so tests and model evaluation can compare with the truth.
 
+Cash earns interest (结息): each quarter's interest is credited on the first session on or
+after the 21st of March, June, September and December, as `other_flow_amount` of the cash file.
+
 The whole branch is simulated as numpy arrays, one day at a time (never a Python loop
 over clients): money is held in integer cents so cash and cost reconcile exactly.
 """
@@ -37,6 +40,10 @@ from . import people
 REFERENCE_DIR = Path(__file__).resolve().parent.parent / "data" / "reference"
 BRANCH_ID, BRANCH_NAME = "0731", "长沙五一大道营业部"
 ENCODINGS = ("utf-8", "gbk", "gb18030")  # gbk: what Chinese counter systems export
+# A quarter's interest on cash: the demand-deposit benchmark rate 0.35 % a year (活期基准利率)
+# for 91 of 360 days, on the previous session's balance, floored to the cent.
+QUARTER_INTEREST = 0.0035 * 91 / 360
+INTEREST_MONTHS = (3, 6, 9, 12)
 
 # Fees (indicators.md section 6): rates of the amount; commission has a 5 CNY minimum.
 STAMP_TAX, TRANSFER_FEE, EXCHANGE_FEE = 0.0005, 0.00001, 0.0000341 + 0.00002
@@ -260,12 +267,17 @@ class _Branch:
         self.cash = (self.init_assets - (self.pos_qty * price).sum(axis=1)) * old
 
     # ---- one session -------------------------------------------------------------
-    def step(self, d: int) -> dict[str, np.ndarray]:
-        """Simulate session d; return its trades as arrays (cents, seconds after 09:30)."""
+    def step(self, d: int, interest: bool = False) -> dict[str, np.ndarray]:
+        """Simulate session d (`interest`: the quarter's interest day); return its trades as
+        arrays (cents, seconds after 09:30)."""
         rng, n, p, t = self.rng, self.n, self.persona, self.tix[d]
         self.bought = np.zeros((n, SLOTS), dtype=bool)
         self.trades: list[dict[str, np.ndarray]] = []
         present = (self.open_idx <= d) & (self.close_idx >= d)
+        # credited before the day's business, on the previous session's balance
+        self.other = np.where(present, np.floor(self.cash * QUARTER_INTEREST), 0).astype(np.int64) if interest \
+            else np.zeros(n, dtype=np.int64)
+        self.cash += self.other
         opening = self.open_idx == d
         self.deposit = np.where(opening, self.init_assets, 0)
         self.withdraw = np.zeros(n, dtype=np.int64)
@@ -415,6 +427,15 @@ def _sessions(start: dt.date, sessions: int, ref: Reference) -> tuple[list[dt.da
     return days, [pos[d] for d in days]
 
 
+def interest_days(days: list[dt.date]) -> set[dt.date]:
+    """The first session of `days` on or after the 21st of each interest month."""
+    firsts: dict[tuple[int, int], dt.date] = {}
+    for day in days:
+        if day.month in INTEREST_MONTHS and day.day >= 21:
+            firsts.setdefault((day.year, day.month), day)
+    return set(firsts.values())
+
+
 def _roster(rng: np.random.Generator, branch: _Branch, days: list[dt.date]) -> tuple[pl.DataFrame, ...]:
     """Static client master (close_date filled per day) and the broker roster."""
     p, new = branch.persona, branch.open_idx >= 0
@@ -497,6 +518,7 @@ def _day_frames(
                 "cash_balance": _money(branch.cash[rows]),
                 "deposit_amount": _money(branch.deposit[rows]),
                 "withdraw_amount": _money(branch.withdraw[rows]),
+                "other_flow_amount": _money(branch.other[rows]),
             }
         ),
         "quotes": pl.DataFrame(
@@ -547,8 +569,9 @@ def generate(
     branch = _Branch(rng, ref, tix, clients)
     client_frame, brokers = _roster(rng, branch, days)
     out_dir = Path(out_dir)
+    credited = interest_days(days)
     for d, day in enumerate(days):
-        tr = branch.step(d)
+        tr = branch.step(d, interest=day in credited)
         folder = out_dir / day.isoformat()
         folder.mkdir(parents=True, exist_ok=True)
         for name, df in _day_frames(branch, d, day, tr, client_frame, brokers).items():

@@ -48,7 +48,7 @@ def _churn_day(day, feats: pl.DataFrame, model, *, con, cal, job: Job):
         except churn.NotEnoughData as exc:
             if model is None or model.version == churn.RULE_VERSION:
                 model = churn.rule_model(f"fallback rule score: {exc}")
-                log.warning(f"{day}: churn model not fitted ({exc}); churn_risk is the documented rule score")
+                log.info(f"{day}: churn model not fitted ({exc}); churn_risk is the documented rule score")
             else:
                 log.warning(f"{day}: churn refit skipped ({exc}); keeping version {model.version}")
     x = feats.select(churn.FEATURES).to_numpy().astype(float)

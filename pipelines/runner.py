@@ -58,11 +58,12 @@ telemetry:
 
 class RunFailed(RuntimeError):
     """A Dagster run failed; the message is its first failure's cause in one line, `sessions`
-    the run's sessions (nothing of them was committed)."""
+    the run's sessions (nothing of them was committed), `details` every failed step's error
+    with its traceback (for a log file, never for the user's last line)."""
 
-    def __init__(self, cause: str, sessions: tuple[dt.date, dt.date]):
+    def __init__(self, cause: str, sessions: tuple[dt.date, dt.date], details: str = "", run_id: str = ""):
         super().__init__(cause)
-        self.sessions = sessions
+        self.sessions, self.details, self.run_id = sessions, details, run_id
 
 
 def error_cause(error: SerializableErrorInfo) -> str:
@@ -205,15 +206,16 @@ def fail_orphaned_runs(instance: dg.DagsterInstance) -> list[str]:
 
 def run_sessions(warehouse: Path, extracts: Path, start: dt.date, end: dt.date,
                  runs_of: int = 60, on_chunk: Callable[[list[dt.date]], None] | None = None,
-                 settings: Settings | None = None, discard_new: bool = False) -> list[dt.date]:
+                 settings: Settings | None = None, discard_new: bool = False, verbose: bool = False) -> list[dt.date]:
     """Run the daily job over [start, end] as single-run ranges of `runs_of` sessions, in order,
     on the warehouse's instance. With `discard_new` (the CLI), a failure that leaves empty
-    the warehouse this call created takes it back with its instance folder (NewFiles)."""
+    the warehouse this call created takes it back with its instance folder (NewFiles).
+    `verbose`: Dagster's own log lines (INFO and up) on stderr; else warnings only."""
     warehouse, extracts = Path(warehouse).resolve(), Path(extracts).resolve()
     new = NewFiles(warehouse)
     try:
         with project_instance(warehouse) as instance:
-            return _run_sessions(instance, warehouse, extracts, start, end, runs_of, on_chunk, settings)
+            return _run_sessions(instance, warehouse, extracts, start, end, runs_of, on_chunk, settings, verbose)
     except BaseException:
         if discard_new:
             new.discard()
@@ -222,7 +224,7 @@ def run_sessions(warehouse: Path, extracts: Path, start: dt.date, end: dt.date,
 
 def _run_sessions(instance: dg.DagsterInstance, warehouse: Path, extracts: Path, start: dt.date, end: dt.date,
                   runs_of: int, on_chunk: Callable[[list[dt.date]], None] | None,
-                  settings: Settings | None) -> list[dt.date]:
+                  settings: Settings | None, verbose: bool) -> list[dt.date]:
     from .definitions import build_definitions, resources_config
 
     settings = settings or Settings.load()
@@ -230,7 +232,7 @@ def _run_sessions(instance: dg.DagsterInstance, warehouse: Path, extracts: Path,
     job = defs.resolve_job_def("daily")
     # the run names its files and settings, as a backfill's runs do (re-executed from the UI,
     # it writes the same warehouse whatever the UI's CRM_* variables)
-    run_config = {**QUIET, **resources_config(warehouse, extracts, settings)}
+    run_config = {**({} if verbose else QUIET), **resources_config(warehouse, extracts, settings)}
     fail_orphaned_runs(instance)
     days = trading_calendar().between(start, end)
     for i in range(0, len(days), runs_of):
@@ -245,7 +247,9 @@ def _run_sessions(instance: dg.DagsterInstance, warehouse: Path, extracts: Path,
         if not result.success:
             errors = [e.event_specific_data.error for e in result.all_events
                       if e.is_step_failure and e.event_specific_data.error]
-            raise RunFailed(error_cause(errors[0]) if errors else "run failed", (chunk[0], chunk[-1]))
+            details = "\n".join(e.to_string() for e in errors)
+            raise RunFailed(error_cause(errors[0]) if errors else "run failed", (chunk[0], chunk[-1]),
+                            details, result.run_id)
         if on_chunk:
             on_chunk(chunk)
     return days

@@ -29,8 +29,10 @@ def client(client_id: str, open_date: str = "2020-01-02", close_date: str = "", 
                 close_date=close_date, broker_id=broker_id, risk_level="C3", channel="online", city="长沙")
 
 
-def cash(client_id: str, balance: float, deposit: float = 0, withdraw: float = 0) -> dict:
-    return dict(client_id=client_id, cash_balance=balance, deposit_amount=deposit, withdraw_amount=withdraw)
+def cash(client_id: str, balance: float, deposit: float = 0, withdraw: float = 0, other: float | None = None) -> dict:
+    """A cash row; `other`: an other_flow_amount column (the file leaves it out when None)."""
+    row = dict(client_id=client_id, cash_balance=balance, deposit_amount=deposit, withdraw_amount=withdraw)
+    return row if other is None else {**row, "other_flow_amount": other}
 
 
 def position(client_id: str, code: str, quantity: int, cost: float, market: str = "SH") -> dict:

@@ -1,10 +1,11 @@
--- Clients whose cash moved by more than 0.01 CNY beyond what transfers and trades explain,
--- per session of d0 .. d1:
--- cash(D) = cash(prev) + deposits - withdrawals - buys (amount + fees) + sells (amount - fees).
+-- Clients whose cash moved by more than 0.01 CNY beyond what transfers, other flows and
+-- trades explain, per session of d0 .. d1:
+-- cash(D) = cash(prev) + deposits - withdrawals + other flows (interest, dividends, their tax;
+-- the cash file's optional other_flow_amount, empty = 0) - buys (amount + fees) + sells (amount - fees).
 -- exchange_fee is inside commission, so it is not subtracted again. `rejected_trades`: the
 -- client has trade rows in quality.rejects that day, which usually explain the gap.
 -- `probable_interest`: a credit of at most interest_share of the previous balance, i.e. an
--- interest credit (结息) or similar the cash file did not itemise.
+-- interest credit (结息) or similar the cash file did not itemise in other_flow_amount.
 create or replace temp macro int_cash_unreconciled(d0, d1, interest_share) as table
 with
 
@@ -40,7 +41,8 @@ compared as (
         c.client_id,
         p.cash_balance as prev_cash,
         c.cash_balance,
-        p.cash_balance + c.deposit_amount - c.withdraw_amount + coalesce(f.trade_flow, 0) as expected_cash
+        p.cash_balance + c.deposit_amount - c.withdraw_amount + coalesce(c.other_flow_amount, 0)
+            + coalesce(f.trade_flow, 0) as expected_cash
     from cash as c
     inner join raw.cash as p on p.client_id = c.client_id and p.as_of_date = c.prev_session
     left join flows as f on f.client_id = c.client_id and f.as_of_date = c.as_of_date

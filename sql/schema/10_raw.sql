@@ -32,8 +32,10 @@ create table if not exists raw.positions (
 );
 create table if not exists raw.cash (
     as_of_date date not null, client_id varchar not null, cash_balance double,
-    deposit_amount double, withdraw_amount double
+    deposit_amount double, withdraw_amount double, other_flow_amount double
 );
+-- added with the cash file's optional column (a warehouse of an earlier version gets it empty)
+alter table raw.cash add column if not exists other_flow_amount double;
 create table if not exists raw.quotes (
     as_of_date date not null, market varchar, security_code varchar,
     security_name varchar, close double, prev_close double
@@ -44,6 +46,11 @@ create table if not exists raw.market (
 
 -- Rows kept out of raw.*, with why; row_number is the 1-based data row (header excluded).
 create table if not exists quality.rejects (
+    as_of_date date not null, file varchar, row_number bigint, column_name varchar,
+    reason varchar, raw_row varchar
+);
+-- Cells of optional columns whose value was invalid: loaded as NULL, the row kept (same columns).
+create table if not exists quality.nulled (
     as_of_date date not null, file varchar, row_number bigint, column_name varchar,
     reason varchar, raw_row varchar
 );

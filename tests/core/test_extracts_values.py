@@ -231,3 +231,33 @@ def test_nulled_cells_make_one_warning_line_per_file(tmp_path):
     assert nulled_line(DAY, f) == ("2024-09-18/clients.csv: 3 invalid optional value(s) nulled, rows kept "
                                    "(gender 2, risk_level 1), e.g. row 2, column 'gender': "
                                    "unknown gender (expected M or F)")
+
+
+def test_other_flows_may_be_absent_and_are_checked_when_present(tmp_path):
+    """cash.csv without other_flow_amount loads it empty in every row; with it, a dividend
+    (+12.34) and a dividend tax (-5.00) load as written, 'abc' is nulled and noted, the row kept."""
+    folder = copy_day(tmp_path)
+    absent = load_day(folder, DAY)["cash"]
+    assert absent.good["other_flow_amount"].null_count() == absent.good.height == absent.rows_read
+    df = pl.read_csv(folder / "cash.csv", infer_schema=False)
+    df.with_columns(pl.Series("other_flow_amount", ["12.34", "-5.00", "abc"] + [""] * (df.height - 3))
+                    ).write_csv(folder / "cash.csv")
+    present = load_day(folder, DAY)["cash"]
+    assert present.good.height == absent.good.height and present.rejects.height == 0
+    assert present.good["other_flow_amount"].to_list()[:4] == [12.34, -5.0, None, None]
+    assert present.nulled.select("row_number", "column_name", "reason").rows() == [
+        (3, "other_flow_amount", "unparsable decimal")]
+
+
+def test_nulled_cells_are_stored_in_quality_nulled(tmp_path):
+    folder = copy_day(tmp_path)
+    set_cell(folder, "clients", 5, "birth_date", "1850-01-01")
+    set_cell(folder, "trades", 2, "channel", "app")
+    con = load(folder.parent, [DAY], tmp_path / "w.duckdb")
+    assert con.execute("select as_of_date::varchar, file, row_number, column_name, reason from quality.nulled "
+                       "order by file").fetchall() == [
+        ("2024-09-18", "clients.csv", 5, "birth_date", "birth_date before 1900-01-01"),
+        ("2024-09-18", "trades.csv", 2, "channel", "unknown channel (expected one of online/phone/counter)")]
+    # reloading the day replaces its notes, it does not add to them
+    ingest_day(con, folder.parent, DAY, CAL)
+    assert con.execute("select count(*) from quality.nulled").fetchone() == (2,)

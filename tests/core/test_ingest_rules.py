@@ -96,20 +96,25 @@ def test_the_later_session_holds_the_duplicate_whatever_the_load_order(tmp_path)
 
 # ---- a header-only trades file --------------------------------------------------------
 
-def tiny_day(root, day, quantity: int | None, balance: float, deposit: float = 0):
+def tiny_day(root, day, quantity: int | None, balance: float, deposit: float = 0, other: float | None = None):
     """Client A: 600000 held (`quantity` shares, None: not held) and `balance` CNY; no trade."""
-    write_day(root, day, [client("A")], [cash("A", balance, deposit=deposit)],
+    write_day(root, day, [client("A")], [cash("A", balance, deposit=deposit, other=other)],
               positions=[position("A", "600000", quantity, quantity * 10.0)] if quantity else [],
               quotes=[quote("600000", 10.0)])
 
 
-@pytest.mark.parametrize("quantity,balance,shown", [
-    (200, 9_000.0, "A: SH 600000 100 -> 200 shares, cash 10,000.00 -> 9,000.00 with transfers of 0.00"),
-    (None, 10_995.0, "A: SH 600000 100 -> 0 shares, cash 10,000.00 -> 10,995.00 with transfers of 0.00"),
+@pytest.mark.parametrize("quantity,balance,other,shown", [
+    (200, 9_000.0, None, "A: SH 600000 100 -> 200 shares, cash 10,000.00 -> 9,000.00 with transfers and other "
+                         "flows of 0.00"),
+    (None, 10_995.0, None, "A: SH 600000 100 -> 0 shares, cash 10,000.00 -> 10,995.00 with transfers and other "
+                           "flows of 0.00"),
+    # a dividend of 45.00 itemised does not explain a cash move of 995.00
+    (None, 10_995.0, 45.0, "A: SH 600000 100 -> 0 shares, cash 10,000.00 -> 10,995.00 with transfers and other "
+                           "flows of 45.00"),
 ])
-def test_header_only_trades_on_a_day_that_shows_trading_is_a_file_error(tmp_path, quantity, balance, shown):
+def test_header_only_trades_on_a_day_that_shows_trading_is_a_file_error(tmp_path, quantity, balance, other, shown):
     tiny_day(tmp_path, D1, 100, 10_000.0)
-    tiny_day(tmp_path, D2, quantity, balance)
+    tiny_day(tmp_path, D2, quantity, balance, other=other)
     con = load(tmp_path, [D1], tmp_path / "w.duckdb")
     before = raw_tables(con)
     with pytest.raises(ExtractFileError) as err:
@@ -121,16 +126,17 @@ def test_header_only_trades_on_a_day_that_shows_trading_is_a_file_error(tmp_path
     assert con.execute("select count(*) from quality.loads where as_of_date = ?", [D2]).fetchone() == (0,)
 
 
-@pytest.mark.parametrize("quantity,balance,deposit", [
-    (100, 10_000.0, 0),      # nothing moved: a quiet day
-    (110, 10_000.0, 0),      # bonus shares (送股), cash still
-    (100, 10_003.2, 0),      # interest credited (结息), holdings still
-    (200, 11_000.0, 1_000),  # shares transferred in, cash moved by the deposit only
-    (200, 10_000.01, 0),     # shares transferred in, cash within the cent
+@pytest.mark.parametrize("quantity,balance,deposit,other", [
+    (100, 10_000.0, 0, None),      # nothing moved: a quiet day
+    (110, 10_000.0, 0, None),      # bonus shares (送股), cash still
+    (100, 10_003.2, 0, None),      # interest credited (结息), holdings still
+    (200, 11_000.0, 1_000, None),  # shares transferred in, cash moved by the deposit only
+    (200, 10_000.01, 0, None),     # shares transferred in, cash within the cent
+    (110, 10_045.0, 0, 45.0),      # bonus shares and a dividend net of tax, itemised as other flows
 ])
-def test_header_only_trades_load_when_holdings_or_cash_alone_moved(tmp_path, quantity, balance, deposit):
+def test_header_only_trades_load_when_holdings_or_cash_alone_moved(tmp_path, quantity, balance, deposit, other):
     tiny_day(tmp_path, D1, 100, 10_000.0)
-    tiny_day(tmp_path, D2, quantity, balance, deposit)
+    tiny_day(tmp_path, D2, quantity, balance, deposit, other)
     con = load(tmp_path, [D1, D2], tmp_path / "w.duckdb")
     assert con.execute("select count(*) from raw.positions where as_of_date = ?", [D2]).fetchone() == (1,)
     assert con.execute("select rows_read from quality.loads where as_of_date = ? and file = 'trades.csv'",

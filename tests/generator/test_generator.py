@@ -27,13 +27,13 @@ COLUMNS = {
     "trades": "trade_id,client_id,trade_date,trade_time,market,security_code,side,quantity,price,amount,"
     "commission,exchange_fee,stamp_tax,transfer_fee,channel",
     "positions": "client_id,market,security_code,quantity,cost_amount",
-    "cash": "client_id,cash_balance,deposit_amount,withdraw_amount",
+    "cash": "client_id,cash_balance,deposit_amount,withdraw_amount,other_flow_amount",
     "quotes": "market,security_code,security_name,close,prev_close",
     "market": "market,turnover_amount",
 }
 NUMERIC = {
     "quantity", "price", "amount", "commission", "exchange_fee", "stamp_tax", "transfer_fee", "cost_amount",
-    "cash_balance", "deposit_amount", "withdraw_amount", "close", "prev_close", "turnover_amount",
+    "cash_balance", "deposit_amount", "withdraw_amount", "other_flow_amount", "close", "prev_close", "turnover_amount",
 }
 
 
@@ -147,9 +147,22 @@ def test_cash_reconciles_with_transfers_and_trades_including_fees(tables):
         .join(signed, on=["day", "client_id"], how="left")
         .with_columns(pl.col("c0", "flow").fill_null(0))  # new accounts start from zero
     )
-    expected = j["c0"] + j["deposit_amount"] - j["withdraw_amount"] + j["flow"]
+    expected = j["c0"] + j["deposit_amount"] - j["withdraw_amount"] + j["other_flow_amount"] + j["flow"]
     assert (abs(j["cash_balance"] - expected) < 0.011).all()
     assert j.filter(pl.col("flow") != 0).height > 300
+
+
+def test_the_quarters_interest_is_credited_on_its_day_as_another_cash_flow(tables):
+    """Interest (结息) for the quarter to 20 September: credited on 2024-09-23, the first session
+    on or after the 21st, at 0.35 % a year for 91 of 360 days of the previous session's cash
+    balance, floored to the cent; no other day has an other flow."""
+    cash = tables["cash"]
+    other = cash.filter(pl.col("other_flow_amount") != 0)
+    assert set(other["day"]) == {"2024-09-23"} and other.height > 100
+    prev = as_of_next_session(cash.select("day", "client_id", c0="cash_balance"))
+    j = cash.filter(pl.col("day") == "2024-09-23").join(prev, on=["day", "client_id"])
+    cents = (j["c0"] * 100).round(0)
+    assert ((j["other_flow_amount"] * 100).round(0) == (cents * 0.0035 * 91 / 360).floor()).all()
 
 
 def test_fees_follow_the_schedule(tables):

@@ -52,7 +52,8 @@ class Job:
 
     @property
     def params(self) -> dict[str, object]:
-        return self.settings.indicators.params()
+        """The SQL's bound parameters: the indicators' and the analysis' settings."""
+        return {**self.settings.indicators.params(), **self.settings.analysis.model_dump()}
 
 
 @dataclass
@@ -111,6 +112,24 @@ def build_sql(con: duckdb.DuckDBPyConnection, days: list[dt.date], job: Job) -> 
         with transaction(con):
             for t in targets:
                 rows[t.name] += replace(con, t, bound)
+    return Written(rows)
+
+
+def build_analysis(con: duckdb.DuckDBPyConnection, days: list[dt.date], job: Job) -> Written:
+    """build_sql for the client-analysis tables, with each chunk's per-client period values
+    (int_client_value: a client's revenue and assets over its month, quarter and year to D)
+    computed once into the temp table `client_value` that value_by_tier and
+    value_concentration both read."""
+    targets = tables.writer_tables(job.writer.name)
+    rows = dict.fromkeys((t.name for t in targets), 0)
+    for start, end in chunk_bounds(days):
+        bound = {**job.params, "start": start, "end": end}
+        with transaction(con):
+            run_sql(con, "create or replace temp table client_value as "
+                         "select * from int_client_value($start, $end)", bound)
+            for t in targets:
+                rows[t.name] += replace(con, t, bound)
+            con.execute("drop table client_value")
     return Written(rows)
 
 

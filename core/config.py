@@ -119,6 +119,14 @@ class ChurnConfig(_Section):
     random_state: int = Field(7, description="seed of sampling, boosting and importance")
 
 
+class AnalysisConfig(_Section):
+    """Sizes of the client-analysis tables (docs/spec/client-analysis.md)."""
+
+    coholding_securities: int = Field(20, description="most-held securities whose co-held securities are listed")
+    coholding_min_clients: int = Field(3, description="fewest clients holding both for a co-held pair")
+    coholding_pairs: int = Field(5, description="co-held securities kept per security (largest lift)")
+
+
 class ReportConfig(_Section):
     """Sizes of the daily report's lists and charts (thresholds are the indicators')."""
 
@@ -136,6 +144,7 @@ class Settings(_Section):
     indicators: IndicatorConfig = IndicatorConfig()
     segmentation: SegmentationConfig = SegmentationConfig()
     churn: ChurnConfig = ChurnConfig()
+    analysis: AnalysisConfig = AnalysisConfig()
     report: ReportConfig = ReportConfig()
     first_session: dt.date | None = Field(
         None, description="the warehouse's first session: Dagster's partitions start there (default: the "

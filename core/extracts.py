@@ -339,7 +339,7 @@ def read_text_frame(path: Path) -> tuple[pl.DataFrame, str]:
             df = pl.read_parquet(path)
         except Exception as exc:  # noqa: BLE001 - any reader failure means "unreadable"
             raise ExtractFileError(path, f"unreadable Parquet: {exc}") from exc
-        return df.select(pl.all().cast(pl.String)), "parquet"
+        return _blanks_null(df.select(pl.all().cast(pl.String))), "parquet"
     text, encoding, utf8 = _decode(path)
     if not text.strip():
         raise ExtractFileError(path, "file is empty (no header row)")
@@ -350,10 +350,14 @@ def read_text_frame(path: Path) -> tuple[pl.DataFrame, str]:
         )
     except Exception as exc:  # noqa: BLE001
         raise ExtractFileError(path, f"unreadable CSV: {exc}") from exc
-    df = df.rename({c: c.strip() for c in df.columns})
-    # "" and "  " are empty cells, whether the exporter quoted them or not
+    return _blanks_null(df.rename({c: c.strip() for c in df.columns})), encoding
+
+
+def _blanks_null(df: pl.DataFrame) -> pl.DataFrame:
+    """Cells stripped; "" and "  " are empty cells (NULL), whether the exporter quoted them or
+    not, in CSV and Parquet alike."""
     stripped = pl.col(pl.String).str.strip_chars()
-    return df.with_columns(pl.when(stripped == "").then(None).otherwise(stripped).name.keep()), encoding
+    return df.with_columns(pl.when(stripped == "").then(None).otherwise(stripped).name.keep())
 
 
 def _floats(col: str, kind: str) -> list[pl.Expr]:

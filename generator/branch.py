@@ -13,8 +13,30 @@ segmentation and churn models have something real to find:
   churner       trades like `stable`, slows down and withdraws, then sells everything
                 over a few days and withdraws >= 80 % of its assets; a third of them
                 close the account that day (listed once with close_date, then gone)
-The persona of each client (and the day it churned) goes to `_truth/personas.parquet`,
-a folder the ingest skips, so tests and model evaluation can compare with the truth.
+
+Who a client is goes with how it behaves, as in a Chinese branch, strongly enough to be
+found on a few thousand clients and never decisively (each client's persona is drawn
+first, by account size; its attributes follow the persona, its habits its age):
+  | attribute           | planted relation                                                      |
+  | ------------------- | --------------------------------------------------------------------- |
+  | age                 | mean 34 aggressive, 42 churner, 45 stable, 56 conservative and        |
+  |                     | dormant (sd 11); 33 for accounts opened in the range (sd 8)           |
+  | risk_level          | P(C1..C5 | persona) (BEHAVIOUR.risk): aggressive 82 % C4/C5, never    |
+  |                     | C1; conservative 60 % C1/C2                                           |
+  | clients.channel     | online by age (0.81 at 20, 0.45 at 40, 0.09 at 60), not before        |
+  |                     | 2013; else branch / referral / bank by persona (BEHAVIOUR.opened_by): |
+  |                     | churners rarely referred (10 % vs 25-35 %), conservative and dormant  |
+  |                     | clients more often through a bank (45 % vs 25-35 %)                   |
+  | cash                | bank-opened clients aim higher in their persona's cash range          |
+  | trades.channel      | a usual channel per client by age (counter and phone rise from ~50:   |
+  |                     | online 0.94 at 30, 0.68 at 60), kept on 70-98 % of its trades         |
+  | board of a security | growth boards (ChiNext, STAR, BJ) weigh exp(tilt) against the main    |
+  | bought or held      | boards: tilt +0.4 at 30 or younger .. -0.4 at 60 or older, +0.3       |
+  |                     | aggressive, noise sd 0.3                                              |
+  | trade_time          | aggressive clients trade earlier in the session                       |
+The persona of each client (and the day it churned), its usual trade channel and loyalty to
+it, its board tilt and preferred boards go to `_truth/personas.parquet`, a folder the ingest
+skips, so tests and model evaluation can compare with the truth.
 
 Cash earns interest (结息): each quarter's interest is credited on the first session on or
 after the 21st of March, June, September and December, as `other_flow_amount` of the cash file.
@@ -59,6 +81,12 @@ PERSONAS = ("stable", "aggressive", "conservative", "dormant", "churner")
 STABLE, AGGRESSIVE, CONSERVATIVE, DORMANT, CHURNER = range(5)
 PERSONA_SHARES = np.array([0.35, 0.15, 0.30, 0.12, 0.08])
 NEW_ACCOUNT_SHARE = 0.03
+NEW_ACCOUNT_AGE = 33.0  # sd 8
+BANK_CASH = 2.0  # bank-opened clients: cash target at 1 - (1 - u) ** BANK_CASH of the persona's range
+# Boards by security code (client-analysis.md section 3); the growth boards are the ones
+# young and aggressive clients lean to.
+BOARDS = ("sh_main", "sz_main", "chinext", "star", "bj")
+GROWTH = np.array([False, False, True, True, True])
 SLOTS = 8  # most positions a client can hold
 # A day's trades as parallel arrays: client row, security index, side (1 = sell), money in cents.
 TRADE_KEYS = (
@@ -83,16 +111,25 @@ class _Behaviour:
     buy_lo: tuple = (0.4, 0.85, 0.4, 0.0, 0.4)  # share of free cash put into a buy
     p_deposit: tuple = (0.010, 0.015, 0.006, 0.0, 0.010)
     p_withdraw: tuple = (0.008, 0.012, 0.004, 0.0, 0.008)
-    age_mean: tuple = (45, 34, 56, 50, 42)
+    age_mean: tuple = (45, 34, 56, 56, 42)  # sd 11; new accounts NEW_ACCOUNT_AGE
     cost_mu: tuple = (0.03, 0.0, 0.06, 0.10, 0.05)  # log(cost / price) of initial holdings
     cost_sd: tuple = (0.15, 0.04, 0.25, 0.30, 0.20)
     risk: tuple = (  # P(C1..C5)
-        (0.0, 0.15, 0.45, 0.35, 0.05),
-        (0.0, 0.0, 0.10, 0.45, 0.45),
-        (0.20, 0.45, 0.30, 0.05, 0.0),
-        (0.10, 0.30, 0.40, 0.20, 0.0),
-        (0.0, 0.20, 0.40, 0.30, 0.10),
+        (0.02, 0.15, 0.43, 0.33, 0.07),
+        (0.0, 0.03, 0.15, 0.42, 0.40),
+        (0.18, 0.42, 0.30, 0.09, 0.01),
+        (0.10, 0.30, 0.40, 0.18, 0.02),
+        (0.02, 0.18, 0.40, 0.30, 0.10),
     )
+    opened_by: tuple = (  # P(branch, referral, bank) of those not opened online
+        (0.35, 0.35, 0.30),
+        (0.40, 0.35, 0.25),
+        (0.25, 0.30, 0.45),
+        (0.30, 0.25, 0.45),
+        (0.55, 0.10, 0.35),
+    )
+    growth_tilt: tuple = (0.0, 0.3, 0.0, 0.0, 0.0)  # added to the age's tilt to the growth boards
+    early: tuple = (1.0, 1.6, 1.0, 1.0, 1.0)  # trade times: fraction of the session ** early
 
 
 BEHAVIOUR = _Behaviour()
@@ -116,6 +153,7 @@ class Reference:
     prev_close: np.ndarray  # close of the previous bar (the open on the very first day)
     tradable: np.ndarray  # a bar exists that day
     turnover: np.ndarray  # CNY, whole market
+    board: np.ndarray  # index into BOARDS, per security
 
 
 @functools.lru_cache(maxsize=2)
@@ -155,7 +193,23 @@ def load_reference(ref_dir: Path = REFERENCE_DIR) -> Reference:
         prev_close=prev,
         tradable=tradable & (prev > 0),
         turnover=turnover["turnover_cny"].to_numpy(),
+        board=board_of(sec["code"].to_numpy()),
     )
+
+
+def board_of(codes: np.ndarray) -> np.ndarray:
+    """Index into BOARDS of 6-digit codes: star 688/689, sh_main other 6, chinext 300/301,
+    sz_main other 0, bj 4 / 8 / 920 (-1: none of them)."""
+    codes = np.asarray(codes, dtype="U6")
+    three = codes.astype("U3")
+    first = codes.astype("U1")
+    board = np.full(len(codes), -1)
+    board[first == "6"] = BOARDS.index("sh_main")
+    board[np.isin(three, ["688", "689"])] = BOARDS.index("star")
+    board[first == "0"] = BOARDS.index("sz_main")
+    board[np.isin(three, ["300", "301"])] = BOARDS.index("chinext")
+    board[np.isin(first, ["4", "8"]) | (three == "920")] = BOARDS.index("bj")
+    return board
 
 
 def _half_up(x: np.ndarray) -> np.ndarray:
@@ -204,7 +258,6 @@ class _Branch:
         big = self.init_assets >= 50_000_000
         rate_probs = np.where(big[:, None], [0.5, 0.3, 0.15, 0.05], [0.1, 0.25, 0.3, 0.35])
         self.rate = COMMISSION_RATES[people.pick_rows(rng, rate_probs)]
-        self.cash_target = _arr("cash_lo")[p] + rng.random(n) * (_arr("cash_hi")[p] - _arr("cash_lo")[p])
 
         # ~3 % of (non-dormant, non-churning) clients open their account inside the range.
         self.open_idx = np.full(n, -1)
@@ -212,6 +265,18 @@ class _Branch:
         new = rng.choice(pool, size=min(len(pool), round(n * NEW_ACCOUNT_SHARE)), replace=False)
         self.open_idx[new] = rng.integers(0, n_days, size=len(new))
         self.close_idx = np.full(n, np.iinfo(np.int64).max)
+
+        # Who the client is goes with how it behaves (the module docstring's table).
+        new = self.open_idx >= 0
+        self.age = people.ages(rng, np.where(new, NEW_ACCOUNT_AGE, _arr("age_mean")[p]), np.where(new, 8, 11))
+        self.risk = people.pick_rows(rng, np.asarray(BEHAVIOUR.risk)[p])  # 0..4: C1..C5
+        self.opened_by = people.open_channels(rng, self.age, new, np.asarray(BEHAVIOUR.opened_by)[p])
+        u = rng.random(n)
+        u = np.where(self.opened_by == "bank", 1 - (1 - u) ** BANK_CASH, u)
+        self.cash_target = _arr("cash_lo")[p] + u * (_arr("cash_hi")[p] - _arr("cash_lo")[p])
+        self.channel, self.loyalty = people.trade_channels(rng, self.age)
+        self.tilt = people.growth_tilt(rng, self.age) + _arr("growth_tilt")[p]
+        self.board_weight = np.where(GROWTH, np.exp(self.tilt)[:, None], 1.0)  # (n, boards)
 
         # Churn schedule: slow-down from pre_start, sell-off from sell_start for sell_days.
         never = n_days + 10**6
@@ -231,14 +296,31 @@ class _Branch:
         self.cash = np.zeros(n, dtype=np.int64)
         self._initial_holdings(tix[0])
 
-    def _affordable(self, t: int, budget: np.ndarray) -> np.ndarray:
-        """A random security whose 100-share lot fits the budget (cents), -1 if none."""
-        cand = np.flatnonzero(self.ref.tradable[t])
-        price = self.ref.prev_close[t, cand]
-        order = np.argsort(price, kind="stable")
-        n_aff = np.searchsorted(price[order] * 100 * 1.001 + MIN_COMMISSION, budget, side="right")
-        pick = np.minimum((self.rng.random(budget.shape) * n_aff).astype(np.int64), len(cand) - 1)
-        return np.where(n_aff > 0, cand[order][pick], -1)
+    def _affordable(self, t: int, budget: np.ndarray, weight: np.ndarray) -> np.ndarray:
+        """A security whose 100-share lot fits the budget (cents), -1 if none: a board drawn
+        with the client's board `weight` (broadcast to budget.shape + (boards,)) times its
+        number of affordable securities, then one of those uniformly. With equal weights
+        every affordable security is equally likely."""
+        cand = np.flatnonzero(self.ref.tradable[t] & (self.ref.board >= 0))
+        if len(cand) == 0:
+            return np.full(budget.shape, -1)
+        lot = self.ref.prev_close[t, cand] * 100 * 1.001 + MIN_COMMISSION
+        board = self.ref.board[cand]
+        order = np.lexsort((lot, board))  # by board, then by the cost of a lot
+        cand, lot, board = cand[order], lot[order], board[order]
+        first = np.searchsorted(board, np.arange(len(BOARDS)))
+        last = np.searchsorted(board, np.arange(len(BOARDS)), side="right")
+        n_aff = np.stack([np.searchsorted(lot[a:b], budget, side="right") for a, b in zip(first, last)], axis=-1)
+        mass = n_aff * weight
+        cum = np.cumsum(mass, axis=-1)
+        total = cum[..., -1]
+        # the first board whose cumulative mass passes u x total (its mass is > 0; the last
+        # board with mass if rounding lets u x total reach the total)
+        top = len(BOARDS) - 1 - np.argmax(mass[..., ::-1] > 0, axis=-1)
+        pick_board = np.minimum((self.rng.random(budget.shape)[..., None] * total[..., None] >= cum).sum(axis=-1), top)
+        k = np.take_along_axis(n_aff, pick_board[..., None], axis=-1)[..., 0]
+        pick = first[pick_board] + np.minimum((self.rng.random(budget.shape) * k).astype(np.int64), k - 1)
+        return np.where(total > 0, cand[pick.clip(0, len(cand) - 1)], -1)
 
     def _initial_holdings(self, t: int) -> None:
         """Existing clients start with persona-shaped portfolios bought at various costs."""
@@ -248,7 +330,7 @@ class _Branch:
         w = rng.gamma(2.0, size=(n, SLOTS)) * (np.arange(SLOTS) < k[:, None])
         invest = self.init_assets * (1 - self.cash_target) * old
         budget = invest[:, None] * w / w.sum(axis=1, keepdims=True)
-        sec = self._affordable(t, budget)
+        sec = self._affordable(t, budget, self.board_weight[:, None, :])
         price = self.ref.prev_close[t][sec]
         shares = np.floor(budget / np.maximum(price, 1)).astype(np.int64)
         odd = rng.random((n, SLOTS)) < 0.05  # bonus shares leave some odd lots
@@ -332,7 +414,8 @@ class _Branch:
     def _round(self, t: int, active: np.ndarray) -> None:
         """One decision per active client: maybe sell one holding, then maybe buy."""
         rng, p = self.rng, self.persona
-        times = np.sort(rng.integers(0, 14_400, size=(self.n, 2)), axis=1)
+        early = rng.random((self.n, 2)) ** _arr("early")[p, None]  # aggressive clients trade earlier
+        times = np.sort((early * 14_400).astype(np.int64), axis=1)
         ok = (self.pos_qty > 0) & self.ref.tradable[t][self.pos_sec] & ~self.bought
         rows = np.flatnonzero(active & ok.any(axis=1) & (rng.random(self.n) < _arr("p_sell")[p]))
         keys = np.where(ok[rows], rng.random((len(rows), SLOTS)), -1.0)
@@ -348,7 +431,7 @@ class _Branch:
         budget = np.maximum(self.cash - target, 0) * share
         want = active & ((rng.random(self.n) < _arr("p_buy")[p]) | (n_pos == 0)) & (budget > 0)
         rows = np.flatnonzero(want)
-        sec = self._affordable(t, budget[rows])
+        sec = self._affordable(t, budget[rows], self.board_weight[rows])
         # At the persona's maximum: add to a holding instead of opening another one.
         full = n_pos[rows] >= _arr("pos_max")[p[rows]]
         hold_keys = np.where(self.pos_qty[rows] > 0, rng.random((len(rows), SLOTS)), -1.0)
@@ -438,12 +521,12 @@ def interest_days(days: list[dt.date]) -> set[dt.date]:
 
 def _roster(rng: np.random.Generator, branch: _Branch, days: list[dt.date]) -> tuple[pl.DataFrame, ...]:
     """Static client master (close_date filled per day) and the broker roster."""
-    p, new = branch.persona, branch.open_idx >= 0
+    new = branch.open_idx >= 0
     opened = np.where(new, np.array(days, dtype="datetime64[D]")[branch.open_idx.clip(0)], np.datetime64("NaT"))
-    age_mean = np.where(new, 33.0, _arr("age_mean")[p])
     roster = people.brokers(rng, max(6, round(branch.n / 60)), BRANCH_ID, BRANCH_NAME, days[0])
+    risk_level = np.char.add("C", (branch.risk + 1).astype("U1"))
     clients = people.client_master(
-        rng, BRANCH_ID, days[0], age_mean, p == AGGRESSIVE, opened, np.asarray(BEHAVIOUR.risk)[p], roster
+        rng, BRANCH_ID, days[0], branch.age, branch.persona == AGGRESSIVE, opened, risk_level, branch.opened_by, roster
     )
     return clients, roster
 
@@ -458,8 +541,10 @@ def _trades(branch: _Branch, tr: dict[str, np.ndarray], day: dt.date, clients: p
     tr = {key: v[order] for key, v in tr.items()}
     # `time` counts trading seconds: 0..7199 from 09:30, 7200..14399 from 13:00.
     secs = tr["time"] + np.where(tr["time"] < 7_200, 34_200, 46_800 - 7_200)
-    channel_probs = np.tile([0.8, 0.04, 0.16], (k, 1))
-    channel = np.array(["online", "phone", "counter"])[people.pick_rows(branch.rng, channel_probs)]
+    # the client's usual channel, or (1 - loyalty of the time) one drawn from the branch's mix
+    usual = branch.rng.random(k) < branch.loyalty[tr["row"]]
+    other = people.pick_rows(branch.rng, np.tile(people.CHANNEL_MIX, (k, 1)))
+    channel = np.array(people.TRADE_CHANNELS)[np.where(usual, branch.channel[tr["row"]], other)]
     seq = np.char.zfill(np.arange(1, k + 1).astype("U7"), 7)
     return pl.DataFrame(
         {
@@ -584,6 +669,12 @@ def generate(
             "client_id": client_frame["client_id"],
             "persona": np.array(PERSONAS)[branch.persona],
             "churn_date": np.where(branch.churn_day >= 0, churn_date, np.datetime64("NaT")),
+            "preferred_channel": np.array(people.TRADE_CHANNELS)[branch.channel],
+            "channel_loyalty": branch.loyalty.round(4),
+            "growth_tilt": branch.tilt.round(4),
+            "preferred_boards": pl.Series(
+                [list(np.array(BOARDS)[GROWTH]), list(np.array(BOARDS)[~GROWTH])], dtype=pl.List(pl.String)
+            ).gather((branch.tilt <= 0).astype(np.int64)),
         }
     ).with_columns(pl.col("churn_date").cast(pl.Date)).write_parquet(truth / "personas.parquet")
     return days

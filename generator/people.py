@@ -1,4 +1,6 @@
-"""Synthetic people for the extract generator: the client master and the broker roster.
+"""Synthetic people for the extract generator: the client master and the broker roster,
+and the attributes that go with behaviour (age, open channel, usual trade channel, board
+tilt; branch.py decides how they depend on the persona, see its docstring).
 
 Everything is drawn with numpy in bulk (200,000 clients must not cost a Python loop).
 PII is shaped like the real thing (18-char resident ID with a valid check digit, 11-digit
@@ -41,6 +43,10 @@ MOBILE_PREFIXES = [
 _ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
 _ID_CHECK = np.frombuffer(b"10X98765432", dtype=np.uint8)
 _CN_DIGITS = "零一二三四五六七八九"
+OPEN_CHANNELS = ("online", "branch", "referral", "bank")  # clients.channel
+TRADE_CHANNELS = ("online", "phone", "counter")  # trades.channel
+CHANNEL_MIX = np.array([0.80, 0.04, 0.16])  # a trade off the client's usual channel
+ONLINE_OPENING = "2013-04-01"  # no account was opened online before non-face-to-face opening (2013)
 
 
 def _digits_to_str(digits: np.ndarray) -> np.ndarray:
@@ -103,34 +109,73 @@ def pick_rows(rng: np.random.Generator, probs: np.ndarray) -> np.ndarray:
     return (rng.random(len(probs))[:, None] > np.cumsum(probs, axis=1)).sum(axis=1).clip(0, probs.shape[1] - 1)
 
 
+def ages(rng: np.random.Generator, mean: np.ndarray, sd: np.ndarray) -> np.ndarray:
+    """Age in years on the first day, 20..85."""
+    return rng.normal(mean, sd).clip(20, 85)
+
+
+def _rising(age: np.ndarray, middle: float, scale: float) -> np.ndarray:
+    """A logistic step in age: 0 well below `middle`, 1/2 at it, 1 well above."""
+    return 1 / (1 + np.exp(-(age - middle) / scale))
+
+
+def open_channels(rng: np.random.Generator, age: np.ndarray, new: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """How each client came (clients.channel): `online` by age (0.81 at 20, 0.45 at 40, 0.09
+    at 60; 0.8 at least for accounts opened in the range), else `branch` / `referral` /
+    `bank` by the rows of `weights` (n, 3)."""
+    p_online = 0.05 + 0.8 * (1 - _rising(age, 40, 7))
+    online = rng.random(len(age)) < np.where(new, np.maximum(p_online, 0.8), p_online)
+    other = np.array(OPEN_CHANNELS[1:])[pick_rows(rng, weights / weights.sum(axis=1, keepdims=True))]
+    return np.where(online, "online", other)
+
+
+def trade_channels(rng: np.random.Generator, age: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each client's usual trade channel (index into TRADE_CHANNELS) and its loyalty to it
+    (the share of its trades that go through it, 0.70..0.98; the rest follow CHANNEL_MIX).
+
+    Counter and phone orders rise with age around 58: P(counter) 0.04 -> 0.34 and
+    P(phone) 0.02 -> 0.17, online the rest (0.94 at 30, 0.68 at 60, 0.52 at 75)."""
+    old = _rising(age, 58, 6)
+    counter, phone = 0.04 + 0.30 * old, 0.02 + 0.15 * old
+    usual = pick_rows(rng, np.column_stack([1 - counter - phone, phone, counter]))
+    return usual, 0.70 + 0.28 * rng.random(len(age))
+
+
+def growth_tilt(rng: np.random.Generator, age: np.ndarray) -> np.ndarray:
+    """Log-weight of the growth boards (ChiNext, STAR, BJ) against the main boards when a
+    client picks a security: +0.4 at 30 or younger, 0 at 45, -0.4 at 60 or older, plus
+    noise (sd 0.3)."""
+    return 0.4 * np.clip((45 - age) / 15, -1, 1) + rng.normal(0, 0.3, len(age))
+
+
 def client_master(
     rng: np.random.Generator,
     branch_id: str,
     day0: dt.date,
-    age_mean: np.ndarray,
+    age: np.ndarray,
     aggressive: np.ndarray,
     opened: np.ndarray,
-    risk_probs: np.ndarray,
+    risk_level: np.ndarray,
+    channel: np.ndarray,
     roster: pl.DataFrame,
 ) -> pl.DataFrame:
     """clients.csv columns for everyone; `opened` is NaT for accounts opened before day0.
 
-    Ages follow the behaviour (`age_mean`), accounts open after the 18th birthday, young
-    clients come online more often, brokers serve unequal books.
+    Age, risk level and open channel come from the branch (they go with behaviour); birth
+    dates follow the age, accounts open after the 18th birthday (online ones not before
+    ONLINE_OPENING), brokers serve unequal books.
     """
-    n = len(age_mean)
+    n = len(age)
     male = rng.random(n) < np.where(aggressive, 0.65, 0.52)
-    age = rng.normal(age_mean, np.where(np.isnat(opened), 11, 8)).clip(20, 85)
     start = np.datetime64(day0)
     birth = start - (age * 365.25 + rng.random(n) * 365).astype("timedelta64[D]")
     earliest = np.maximum(birth + np.timedelta64(18 * 366, "D"), np.datetime64("2005-01-04"))
+    earliest = np.where(channel == "online", np.maximum(earliest, np.datetime64(ONLINE_OPENING)), earliest)
     span = np.maximum((start - earliest).astype(np.int64), 1)
     opened = np.where(np.isnat(opened), earliest + (rng.random(n) * span).astype("timedelta64[D]"), opened)
     city, region = cities(rng, n)
     weight = rng.lognormal(0, 0.5, roster.height)
     broker = roster["broker_id"].to_numpy()[rng.choice(roster.height, n, p=weight / weight.sum())]
-    online = rng.random(n) < np.where(age < 35, 0.7, 0.35)
-    other = np.array(["branch", "referral", "bank"])[pick_rows(rng, np.tile([0.35, 0.3, 0.35], (n, 1)))]
     return pl.DataFrame(
         {
             "client_id": np.char.add(branch_id, np.char.zfill(np.arange(n).astype("U6"), 6)),
@@ -142,8 +187,8 @@ def client_master(
             "open_date": opened,
             "close_date": pl.Series([None] * n, dtype=pl.Date),
             "broker_id": broker,
-            "risk_level": np.char.add("C", (pick_rows(rng, risk_probs) + 1).astype("U1")),
-            "channel": np.where(online, "online", other),
+            "risk_level": risk_level,
+            "channel": channel,
             "city": city,
         }
     ).with_columns(pl.col("birth_date", "open_date").cast(pl.Date))

@@ -25,7 +25,8 @@ from .resources import ExtractsResource, WarehouseResource
 
 POOL = "duckdb"  # one writer at a time: DuckDB locks the file per process
 SINGLE_RUN = dg.BackfillPolicy.single_run()
-KINDS = {"raw": {"duckdb"}, "quality": {"duckdb"}, "marts": {"duckdb"}, "models": {"duckdb", "scikitlearn"}}
+KINDS = {"raw": {"duckdb"}, "quality": {"duckdb"}, "marts": {"duckdb"}, "analysis": {"duckdb"},
+         "models": {"duckdb", "scikitlearn"}}
 
 
 def asset_key(table: str) -> dg.AssetKey:

@@ -316,3 +316,138 @@ def cell_shade(share: float | None, rgb: tuple[int, int, int] = (59, 111, 182)) 
         return "transparent"
     a = 0.08 + 0.6 * min(1.0, share)
     return f"rgba({rgb[0]},{rgb[1]},{rgb[2]},{a:.2f})"
+
+
+# ---- client analysis -----------------------------------------------------------------------
+
+def _pct_axis(v: float) -> str:
+    return f"{v * 100:.0f}%"
+
+
+def grouped_bar_chart(categories: Sequence[str], series: Sequence[tuple[str, str, Sequence[float | None]]],
+                      *, label: str, value_fmt: Fmt, axis_fmt: Fmt = _pct_axis, width: int = 560,
+                      height: int = 240) -> Markup:
+    """Vertical bars grouped by category, one bar per series (name, colour, values), a
+    legend on top; values from 0 (shares, amounts)."""
+    if not categories or not series:
+        return _empty(width, height, label)
+    legend_h = 22
+    left, right, top, bottom = 56, width - 12, legend_h + 14, height - 26
+    vals = [v or 0.0 for _, _, vs in series for v in vs]
+    ticks = nice_ticks(0.0, max(max(vals), 0.0) or 1.0, 4)
+    t0, t1 = ticks[0], ticks[-1]
+
+    def y_of(v: float) -> float:
+        return bottom - (v - t0) / (t1 - t0) * (bottom - top)
+
+    body = _frame(ticks, y_of, left, right, axis_fmt)
+    lx = left
+    for name, colour, _ in series:
+        body.append(f'<rect x="{_n(lx)}" y="5" width="12" height="12" fill="{colour}"/>')
+        body.append(_text(lx + 16, 15, name, size=11))
+        lx += 16 + text_width(name, 11) + 18
+    slot = (right - left) / len(categories)
+    bw = min(28.0, slot * 0.8 / len(series))
+    for i, cat in enumerate(categories):
+        cx = left + slot * (i + 0.5)
+        x = cx - bw * len(series) / 2
+        for name, colour, vs in series:
+            v = vs[i]
+            if v is not None:
+                y = y_of(max(v, 0.0))
+                tip = f"{cat} {name}：{value_fmt(v)}"
+                body.append(f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(bw - 1)}" height="{_n(max(y_of(0) - y, 0.5))}" '
+                            f'fill="{colour}"><title>{escape(tip)}</title></rect>')
+                body.append(_text(x + (bw - 1) / 2, y - 3, value_fmt(v), anchor="middle", size=9, color=TEXT))
+            x += bw
+        body.append(_text(cx, height - 9, fit(cat, slot - 4, 11), anchor="middle", size=11))
+    body.append(f'<line x1="{left}" x2="{_n(right)}" y1="{_n(y_of(0))}" y2="{_n(y_of(0))}" stroke="{AXIS}"/>')
+    return _svg(width, height, body, label)
+
+
+def concentration_curve(points: Sequence[tuple[float, float]], marks: Sequence[tuple[float, float, str]],
+                        *, label: str, x_title: str, y_title: str, width: int = 460, height: int = 300,
+                        color: str = PRIMARY) -> Markup:
+    """A Lorenz-style concentration curve in the unit square: (x, y) points from (0, 0),
+    the diagonal of equal shares dashed, and marked points (x, y, text)."""
+    if not points:
+        return _empty(width, height, label)
+    left, right, top, bottom = 52, width - 16, 12, height - 40
+    ticks = [0.0, 0.25, 0.5, 0.75, 1.0]
+
+    def xy(x: float, y: float) -> tuple[float, float]:
+        return left + x * (right - left), bottom - y * (bottom - top)
+
+    body = _frame(ticks, lambda v: xy(0, v)[1], left, right, _pct_axis)
+    for t in ticks:
+        x = xy(t, 0)[0]
+        body.append(_text(x, bottom + 14, _pct_axis(t), anchor="middle", size=10, color=AXIS))
+    body.append(_text((left + right) / 2, height - 6, x_title, anchor="middle", size=11, color=AXIS))
+    body.append(_text(12, (top + bottom) / 2, y_title, anchor="middle", size=11, color=AXIS,
+                      extra=f' transform="rotate(-90 12 {_n((top + bottom) / 2)})"'))
+    (x0, y0), (x1, y1) = xy(0, 0), xy(1, 1)
+    body.append(f'<line x1="{_n(x0)}" y1="{_n(y0)}" x2="{_n(x1)}" y2="{_n(y1)}" stroke="{AXIS}" '
+                f'stroke-dasharray="4 3"/>')
+    pts = [(0.0, 0.0)] + [(x, y) for x, y in points if x is not None and y is not None]
+    d = " ".join(f"{'M' if k == 0 else 'L'}{_n(xy(x, y)[0])},{_n(xy(x, y)[1])}" for k, (x, y) in enumerate(pts))
+    corner = xy(1, 0)
+    body.append(f'<path d="{d} L{_n(corner[0])},{_n(corner[1])} Z" fill="{color}" fill-opacity="0.08" stroke="none"/>')
+    body.append(f'<path d="{d}" fill="none" stroke="{color}" stroke-width="2" stroke-linejoin="round"/>')
+    for x, y, text in marks:
+        if x is None or y is None:
+            continue
+        px, py = xy(x, y)
+        body.append(f'<circle cx="{_n(px)}" cy="{_n(py)}" r="4" fill="{UP}"><title>{escape(text)}</title></circle>')
+        body.append(_text(px + 8, py + 12, text, size=11, color=UP, halo=True))
+    return _svg(width, height, body, label)
+
+
+def share_heatmap(columns: Sequence[str], overall: tuple[str, Sequence[float | None], str] | None,
+                  groups: Sequence[tuple[str, str, Sequence[tuple[str, Sequence[float | None],
+                                                               Sequence[float | None], str]]]],
+                  *, label: str, fmt: Fmt, cell_w: int = 66, cell_h: int = 24, label_width: int = 118,
+                  count_width: int = 64, scale: float = 0.5) -> Markup:
+    """Shares in a grid: a header of `columns`; an `overall` row (label, values, count text);
+    then per group a header (its name, a text on the right) and its rows (label, values,
+    deviations from the overall row, count text). A cell prints its value and is shaded by
+    its deviation: red above the overall share, blue below, full at +-`scale`."""
+    if not groups:
+        return _empty(480, 80, label)
+    width = label_width + len(columns) * cell_w + count_width
+    y = 26
+    body = []
+    for j, name in enumerate(columns):
+        body.append(_text(label_width + j * cell_w + cell_w / 2, 17, fit(name, cell_w - 4, 12), anchor="middle",
+                          size=12, weight="600"))
+    body.append(_text(width - 4, 17, "客户数", anchor="end", size=11, color=AXIS))
+
+    def row(name: str, values, deviations, count: str, bold: bool = False) -> None:
+        nonlocal y
+        body.append(_text(label_width - 8, y + cell_h / 2 + 4, fit(name, label_width - 12, 12), anchor="end",
+                          size=12, weight="600" if bold else None))
+        for j, v in enumerate(values):
+            x = label_width + j * cell_w
+            dev = deviations[j] if deviations is not None else None
+            fill = "#eef0f3" if deviations is None else _diverging(None if dev is None else dev / scale)
+            strong = dev is not None and abs(dev / scale) >= 0.6
+            tip = f"{name} × {columns[j]}：{fmt(v) if v is not None else '—'}"
+            if dev is not None:
+                tip += f"（较全体 {'+' if dev >= 0 else ''}{dev * 100:.1f} 个百分点）"
+            body.append(f'<rect class="cell" x="{x}" y="{_n(y)}" width="{cell_w - 2}" height="{cell_h - 2}" '
+                        f'fill="{fill}"><title>{escape(tip)}</title></rect>')
+            body.append(_text(x + (cell_w - 2) / 2, y + cell_h / 2 + 3, fmt(v) if v is not None else "—",
+                              anchor="middle", size=11, color="#ffffff" if strong else TEXT))
+        body.append(_text(width - 4, y + cell_h / 2 + 4, count, anchor="end", size=11, color=AXIS))
+        y += cell_h
+
+    if overall:
+        row(overall[0], overall[1], None, overall[2], bold=True)
+    for name, side, rows in groups:
+        y += 6
+        body.append(f'<line x1="0" x2="{width}" y1="{_n(y)}" y2="{_n(y)}" stroke="{GRID}"/>')
+        body.append(_text(4, y + 17, name, size=12, weight="600", color="#1f3a5f"))
+        body.append(_text(width - 4, y + 17, side, anchor="end", size=11, color=AXIS))
+        y += cell_h
+        for r in rows:
+            row(*r)
+    return _svg(width, int(y + 6), body, label)

@@ -106,3 +106,56 @@ def driver(text: str | None) -> str:
             if head.strip() in INDICATORS:
                 return f"{INDICATORS[head.strip()]}{sep}{tail}"
     return INDICATORS.get(text.strip(), text)
+
+
+# ---- client analysis (docs/spec/client-analysis.md) -------------------------------------
+
+WEALTH_TIER_ORDER = ["mass", "affluent", "wealth", "hnw", "uhnw"]
+# the tier alone, for sentences ("一位财富客户"); WEALTH_TIERS adds the asset range
+WEALTH_TIER_NAMES = {"mass": "大众", "affluent": "富裕", "wealth": "财富", "hnw": "高净值", "uhnw": "超高净值"}
+
+TRADE_CHANNELS = {"online": "网上交易", "phone": "电话委托", "counter": "柜台委托", "unknown": "未标注渠道"}
+CHANNEL_COLORS = {"online": "#3b6fb6", "phone": "#e2703a", "counter": "#5aa469", "unknown": "#9aa0a6"}
+
+# mart.attribute_profile: attribute -> its name, and its categories in display order
+ATTRIBUTES = {
+    "age_band": "年龄段",
+    "gender": "性别",
+    "tenure_band": "开户年限",
+    "open_channel": "开户渠道",
+    "city": "城市",
+    "risk_level": "风险等级",
+    "preferred_board": "偏好板块",
+    "main_channel": "主要交易渠道",
+}
+CATEGORIES = {
+    "age_band": {"<25": "25岁以下", "25-34": "25–34岁", "35-44": "35–44岁", "45-54": "45–54岁",
+                 "55-64": "55–64岁", "65+": "65岁及以上"},
+    "gender": {"M": "男", "F": "女"},
+    "tenure_band": {"<1y": "不满1年", "1-3y": "1–3年", "3-5y": "3–5年", "5-10y": "5–10年", "10y+": "10年以上"},
+    "open_channel": {"online": "网上开户", "branch": "营业部开户", "referral": "客户推荐", "bank": "银行渠道"},
+    "risk_level": {"C1": "C1", "C2": "C2", "C3": "C3", "C4": "C4", "C5": "C5"},
+    "preferred_board": {"sh_main": "沪市主板", "sz_main": "深市主板", "chinext": "创业板", "star": "科创板",
+                        "bj": "北交所", "other": "其他板块", "none": "无持仓"},
+    "main_channel": {"online": "网上交易", "phone": "电话委托", "counter": "柜台委托", "none": "近期无交易",
+                     "unknown": "未标注渠道"},
+}
+# categories without an attribute's value: shown, never named as a segment's typical trait
+NO_VALUE = ("none", "unknown")
+
+
+def category(attribute: str, code: str | None) -> str:
+    """Chinese name of a category of mart.attribute_profile; a city (or an unknown code) as it is."""
+    if code is None or code == "none":
+        return CATEGORIES.get(attribute, {}).get("none", "无")
+    if code == "unknown":
+        return "未知"
+    return CATEGORIES.get(attribute, {}).get(code, code)
+
+
+def category_rank(attribute: str, code: str) -> int:
+    """Position of a category in its attribute's display order (unlisted ones after, unknown last)."""
+    order = list(CATEGORIES.get(attribute, {}))
+    if code in NO_VALUE:
+        return len(order) + 2
+    return order.index(code) if code in order else len(order)

@@ -247,6 +247,180 @@ def quality(con, params: dict) -> dict:
             "rows_rejected": sum(r["rows_rejected"] or 0 for r in loads)}
 
 
+# ---- client analysis (docs/spec/client-analysis.md) --------------------------------------
+
+FLOW_MONTHS = 6           # months of mart.client_flow shown
+COHOLDING_TOP = 5         # most-held securities whose co-held securities are shown
+MIN_TYPICAL_CLIENTS = 5   # a category is named as a segment's typical trait from this many clients
+ANALYSIS_TABLES = ("value_by_tier", "value_concentration", "attribute_profile", "attribute_association",
+                   "channel_period", "client_flow", "coholding", "client_running")
+
+
+def _month_label(start: dt.date) -> str:
+    return f"{start.year}年{start.month}月"
+
+
+def client_analysis(con, day: dt.date, params: dict) -> dict:
+    """The client-analysis section: value by wealth tier and its concentration (month to
+    `day`), attributes against segments, trades by channel, the client base's flow and the
+    securities held together. Aggregates only. A warehouse without these tables (written
+    before they existed) or without their rows for `day` gives empty parts, never an error.
+    Period rows (channels, flow) are shown only when they end on or before `day`: the marts
+    hold a month to the last session run, and the report of `day` shows no later session."""
+    present = {r["table_name"] for r in fetch(con, "analysis_tables", params)}
+    if not set(ANALYSIS_TABLES) <= present:
+        return {"available": False, "missing": sorted(set(ANALYSIS_TABLES) - present),
+                "value": None, "attributes": None, "channels": None, "flow": None, "coholding": None}
+    out = {
+        "available": True,
+        "missing": [],
+        "value": _analysis_value(con, params),
+        "attributes": _analysis_attributes(con, params),
+        "channels": _analysis_channels(con, day, params),
+        "flow": _analysis_flow(con, day, params),
+        "coholding": None,
+    }
+    if out["value"] or out["attributes"]:  # the client_analysis writer ran for `day`: no pair is a finding
+        out["coholding"] = _analysis_coholding(con, params)
+    out["available"] = any(out[k] for k in ("value", "attributes", "channels", "flow", "coholding"))
+    return out
+
+
+def _analysis_value(con, params: dict) -> dict | None:
+    tiers = fetch(con, "analysis_value_tiers", params)
+    if not tiers:
+        return None
+    for r in tiers:
+        r["label"] = labels.WEALTH_TIERS.get(r["wealth_tier"], r["wealth_tier"])
+        r["name"] = labels.WEALTH_TIER_NAMES.get(r["wealth_tier"], r["wealth_tier"])
+    conc = next(iter(fetch(con, "analysis_concentration", params)), None)
+    if conc:
+        conc["top_tier_name"] = labels.WEALTH_TIER_NAMES.get(conc["top_tier"], conc["top_tier"])
+        n = conc["clients"] or 0
+        # the number of clients behind each top share: ceil(p x N), as the mart counts them
+        conc["top_counts"] = {p: -(-p * n // 100) for p in (1, 5, 20)}
+    curve = fetch(con, "analysis_value_curve", params)
+    return {"tiers": tiers, "concentration": conc, "curve": curve,
+            "sessions": tiers[0]["sessions"], "clients": sum(r["clients"] for r in tiers),
+            "revenue": sum(r["revenue"] or 0 for r in tiers),
+            "total_assets": sum(r["total_assets"] or 0 for r in tiers)}
+
+
+SEGMENT_SHARES = [(s, f"{s}_share", f"{s}_overall") for s in labels.SEGMENT_ORDER]
+
+
+def _analysis_attributes(con, params: dict) -> dict | None:
+    rows = fetch(con, "analysis_attributes", params)
+    if not rows:
+        return None
+    groups: dict[str, dict] = {}
+    for r in rows:
+        a = r["attribute"]
+        g = groups.setdefault(a, {
+            "attribute": a, "label": labels.ATTRIBUTES.get(a, a), "cramers_v": r["cramers_v"],
+            "clients": r["all_clients"], "categories": [],
+            "overall": [r[o] for _, _, o in SEGMENT_SHARES]})
+        g["categories"].append({
+            "code": r["category"], "label": labels.category(a, r["category"]), "clients": r["clients"],
+            "shares": [r[c] for _, c, _ in SEGMENT_SHARES],
+            "lifts": [None if r[c] is None or r[o] is None else r[c] - r[o] for _, c, o in SEGMENT_SHARES],
+            "dormant_share": r["dormant_share"], "churned_60": r["churned_60"],
+            "total_assets": r["total_assets"], "revenue_w": r["revenue_w"]})
+    order = [a for a in labels.ATTRIBUTES if a in groups] + sorted(a for a in groups if a not in labels.ATTRIBUTES)
+    ordered = []
+    for a in order:
+        g = groups[a]
+        g["categories"].sort(key=lambda c: (labels.category_rank(a, c["code"]), -c["clients"], c["code"]))
+        ordered.append(g)
+    overall = ordered[0]["overall"]
+    typical = []
+    for k, (seg, _, _) in enumerate(SEGMENT_SHARES):
+        best = None
+        for g in ordered:
+            for c in g["categories"]:
+                lift = c["lifts"][k]
+                if (c["code"] in labels.NO_VALUE or c["clients"] < MIN_TYPICAL_CLIENTS or lift is None
+                        or lift <= 0):
+                    continue
+                if best is None or lift > best["lift"]:
+                    best = {"segment": seg, "segment_label": labels.segment(seg), "attribute_label": g["label"],
+                            "category_label": c["label"], "share": c["shares"][k], "overall": overall[k],
+                            "lift": lift, "clients": c["clients"]}
+        if best:
+            typical.append(best)
+    association = sorted((g for g in ordered if g["cramers_v"] is not None), key=lambda g: -g["cramers_v"])
+    return {"groups": ordered, "overall": overall, "clients": ordered[0]["clients"],
+            "segments": [labels.segment(s) for s, _, _ in SEGMENT_SHARES],
+            "segment_codes": [s for s, _, _ in SEGMENT_SHARES], "typical": typical,
+            "association": association, "min_typical": MIN_TYPICAL_CLIENTS}
+
+
+def _analysis_channels(con, day: dt.date, params: dict) -> dict | None:
+    rows = fetch(con, "analysis_channels", params)
+    if not rows:
+        return None
+    stored_end = rows[0]["stored_end"]
+    cur = [r for r in rows if r["which"] == "cur"]
+    prev = {r["channel"]: r for r in rows if r["which"] == "prev"}
+    start, end = cur[0]["period_start"], cur[0]["period_end"]
+    to_day = start == day.replace(day=1) and end == day
+    for r in cur:
+        p = prev.get(r["channel"])
+        r["label"] = labels.TRADE_CHANNELS.get(r["channel"], r["channel"])
+        r["prev_trade_amount"] = p["trade_amount"] if p else None
+        r["prev_net_commission"] = p["net_commission"] if p else None
+        r["trade_amount_change"] = _ratio(r["trade_amount"], r["prev_trade_amount"])
+        r["net_commission_change"] = _ratio(r["net_commission"], r["prev_net_commission"])
+        r["trade_count_change"] = _ratio(r["trade_count"], p["trade_count"] if p else None)
+        r["share_diff"] = None if p is None or r["amount_share"] is None or p["amount_share"] is None \
+            else r["amount_share"] - p["amount_share"]
+
+    def total(rs, key):
+        vals = [x[key] for x in rs if x[key] is not None]
+        return sum(vals) if vals else None
+
+    prev_rows = list(prev.values())
+    totals = {k: total(cur, k) for k in ("trade_count", "trade_amount", "commission", "net_commission")}
+    prev_totals = {k: total(prev_rows, k) for k in ("trade_count", "trade_amount", "net_commission")}
+    totals["trade_amount_change"] = _ratio(totals["trade_amount"], prev_totals["trade_amount"])
+    totals["net_commission_change"] = _ratio(totals["net_commission"], prev_totals["net_commission"])
+    totals["trade_count_change"] = _ratio(totals["trade_count"], prev_totals["trade_count"])
+    prev_start = prev_rows[0]["period_start"] if prev_rows else None
+    return {"rows": cur, "totals": totals, "start": start, "end": end, "to_day": to_day,
+            "title": ("本月至今" if to_day else _month_label(start)),
+            "month_label": _month_label(start), "prev_label": _month_label(prev_start) if prev_start else None,
+            "prev_end": prev_rows[0]["period_end"] if prev_rows else None,
+            "stored_end": stored_end if stored_end and stored_end > day else None}
+
+
+def _analysis_flow(con, day: dt.date, params: dict) -> dict | None:
+    rows = fetch(con, "analysis_flow", {**params, "months": FLOW_MONTHS})
+    if not rows:
+        return None
+    for r in rows:
+        r["label"] = _month_label(r["month_start"])
+        r["to_day"] = r["month_start"] == day.replace(day=1) and r["month_end"] == day
+    stored_end = rows[0]["stored_end"]
+    return {"rows": rows, "stored_end": stored_end if stored_end and stored_end > day else None}
+
+
+def _analysis_coholding(con, params: dict) -> list[dict] | None:
+    rows = fetch(con, "analysis_coholding", {**params, "top": COHOLDING_TOP})
+    out: list[dict] = []
+    for r in rows:
+        if not out or out[-1]["rank"] != r["held_rank"]:
+            out.append({"rank": r["held_rank"], "market": r["market"], "security_code": r["security_code"],
+                        "security_name": r["security_name"], "holders": r["holders"],
+                        "holder_share": r["holders"] / r["n_clients"] if r["n_clients"] else None,
+                        "n_clients": r["n_clients"], "pairs": []})
+        if r["security_b"] is not None:
+            out[-1]["pairs"].append({
+                "security_code": r["security_b"], "security_name": r["security_name_b"], "holders": r["n_b"],
+                "both": r["n_ab"], "lift": r["lift"],
+                "both_share": r["n_ab"] / r["holders"] if r["holders"] else None})
+    return out or None
+
+
 def load_report(con: duckdb.DuckDBPyConnection, day: dt.date, settings: Settings) -> dict:
     """Everything the report shows for `day`, masked: list sizes from settings.report,
     thresholds from settings.indicators."""
@@ -263,4 +437,5 @@ def load_report(con: duckdb.DuckDBPyConnection, day: dt.date, settings: Settings
         "trapped": trapped(con, params),
         "calls": clients_to_call(con, params),
         "quality": quality(con, params),
+        "analysis": client_analysis(con, day, params),
     }

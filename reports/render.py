@@ -19,7 +19,7 @@ import duckdb
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from . import charts, labels
-from .formatting import FILTERS, fmt_cny, fmt_count, fmt_pct, fmt_permyriad
+from .formatting import FILTERS, fmt_cny, fmt_count, fmt_num, fmt_pct, fmt_permyriad
 from core.config import Settings
 from core.db import connect
 
@@ -91,6 +91,59 @@ def _charts(data: dict) -> dict:
     if seg["correlation"]:
         c = seg["correlation"]
         out["correlation"] = charts.heatmap(c["labels"], c["matrix"], label="指标相关性（Spearman）")
+    out.update(_analysis_charts(data["analysis"]))
+    return out
+
+
+def _analysis_charts(a: dict) -> dict:
+    """The client-analysis section's SVGs (reports.queries.client_analysis)."""
+    out = {}
+    value = a["value"]
+    if value:
+        tiers = value["tiers"]
+        out["tier_shares"] = charts.grouped_bar_chart(
+            [r["name"] for r in tiers],
+            [("客户占比", "#9aa0a6", [r["client_share"] for r in tiers]),
+             ("资产占比", "#7fa7d9", [r["asset_share"] for r in tiers]),
+             ("收入占比", "#d9534f", [r["revenue_share"] for r in tiers])],
+            label="各资产层级的客户、资产与收入占比（本月至今）", value_fmt=lambda v: fmt_pct(v, 1))
+        conc = value["concentration"]
+        marks = []
+        if conc and conc["clients"]:
+            for p in (1, 5, 20):
+                k = conc["top_counts"][p]
+                share = conc[f"top{p}_share"]
+                marks.append((k / conc["clients"], share, f"前{p}%（{k}人）：{fmt_pct(share, 1)}"))
+        out["concentration"] = charts.concentration_curve(
+            [(r["client_share"], r["revenue_share"]) for r in value["curve"]], marks,
+            label="收入集中度曲线（本月至今）", x_title="客户累计占比（按收入从高到低）", y_title="收入累计占比")
+    attrs = a["attributes"]
+    if attrs:
+        groups = [(g["label"], f"关联度 {fmt_num(g['cramers_v'], 2)}",
+                   [(c["label"], c["shares"], c["lifts"], f"{fmt_count(c['clients'])}人") for c in g["categories"]])
+                  for g in attrs["groups"]]
+        # two panels of about the same height, side by side
+        sizes = [len(rows) + 1 for _, _, rows in groups]
+        cut, run = len(groups), 0
+        for i, n in enumerate(sizes):
+            run += n
+            if run >= sum(sizes) / 2:
+                cut = i + 1
+                break
+        overall = ("全体客户", attrs["overall"], f"{fmt_count(attrs['clients'])}人")
+        out["attribute_heat"] = [
+            charts.share_heatmap(attrs["segments"], overall, part, label="客户属性与分群占比",
+                                 fmt=lambda v: fmt_pct(v, 0))
+            for part in (groups[:cut], groups[cut:]) if part]
+        out["association"] = charts.hbar_chart(
+            [(g["label"], g["cramers_v"], fmt_num(g["cramers_v"], 2)) for g in attrs["association"]],
+            label="各属性与分群的关联度", width=460, label_width=96)
+    ch = a["channels"]
+    if ch:
+        colours = [labels.CHANNEL_COLORS.get(r["channel"], "#888") for r in ch["rows"]]
+        out["channel_revenue"] = charts.hbar_chart(
+            [(r["label"], r["net_commission"], fmt_cny(r["net_commission"]))
+             for r in ch["rows"]], label="各交易渠道净佣金", color=colours, width=520, label_width=80)
     return out
 
 

@@ -48,6 +48,7 @@ flows as (
         bool_or(coalesce(churn_event, false)) as churned,
         max(as_of_date) as last_date,
         arg_max(total_assets, as_of_date) as last_assets,
+        max(total_assets) as peak_assets,
         arg_max(profitability, as_of_date) as last_profitability
     from daily
     group by all

@@ -94,6 +94,8 @@ create table if not exists mart.client_month (
     traded boolean, churned boolean, last_date date, last_assets double, last_profitability double,
     snapshot_date date, broker_id varchar, open_date date
 );
+-- the month's peak total_assets (a 12-month peak is the max of 12 rows: client_loyalty)
+alter table mart.client_month add column if not exists peak_assets double;
 -- The last session the stored broker_ranking and team_ranking rows of each period run to,
 -- so the report can read them instead of recomputing its day's period.
 create table if not exists mart.ranking_periods (

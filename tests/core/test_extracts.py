@@ -46,6 +46,25 @@ def test_parquet_day_loads_like_csv_and_keeps_leading_zeros(tmp_path):
     assert codes and all(len(c[0]) == 6 for c in codes)
 
 
+def test_blank_parquet_cells_are_empty_like_blank_csv_cells(tmp_path):
+    """A Parquet clients file whose city is '' for one client and '  ' for another, and a
+    gender of ' M ': the same NULL cities and 'M' as the CSV's empty cells give."""
+    folder = copy_day(tmp_path)
+    df = pl.read_csv(folder / "clients.csv", infer_schema_length=0)
+    ids = df["client_id"][:3].to_list()
+    df = df.with_columns(
+        city=pl.when(pl.col("client_id") == ids[0]).then(pl.lit("")).when(pl.col("client_id") == ids[1])
+        .then(pl.lit("  ")).otherwise(pl.col("city")),
+        gender=pl.when(pl.col("client_id") == ids[2]).then(pl.lit(" M ")).otherwise(pl.col("gender")))
+    (folder / "clients.csv").unlink()
+    df.write_parquet(folder / "clients.parquet")
+    con = load(folder.parent, [DAY], tmp_path / "w.duckdb")
+    rows = con.execute("select client_id, city, gender from raw.clients where client_id in (?, ?, ?) order by 1",
+                       ids).fetchall()
+    assert [(c, city) for c, city, _ in rows[:2]] == [(ids[0], None), (ids[1], None)]
+    assert rows[2][2] == "M"
+
+
 BAD_TRADES = """trade_id,client_id,trade_date,trade_time,market,security_code,side,quantity,price,amount,commission,exchange_fee,stamp_tax,transfer_fee,channel
 G1,0731000003,2024-09-18,10:00:00,SH,603879,B,100,2.37,237.00,5.00,0.01,0.00,0.00,online
 G1,0731000003,2024-09-18,10:01:00,SH,603879,B,200,2.37,474.00,5.00,0.03,0.00,0.00,online

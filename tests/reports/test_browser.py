@@ -154,7 +154,7 @@ def test_report_in_headless_chromium(models_report, tmp_path):
         browser.open(models_report.resolve().as_uri())
         assert browser.problems() == []
         sections = json.loads(browser.evaluate(SECTIONS_JS))
-        assert [s["id"] for s in sections] == ["overview", "segments", "rankings", "holdings",
+        assert [s["id"] for s in sections] == ["overview", "segments", "analysis", "rankings", "holdings",
                                                 "clients", "quality"]
         shots = tmp_path / "screenshots"
         shots.mkdir()

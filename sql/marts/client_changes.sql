@@ -1,0 +1,89 @@
+-- mart.client_changes (internal, $start .. $end): per session, the clients whose state changed
+-- on it, one row each (a client without a change has no row): opened in the session's month
+-- (its open_date), closed (a close_date in that month), churned (churn_event), went dormant
+-- (is_dormant, and not on its previous row: false or no row), woke up (not dormant while its
+-- previous row was, trading that day). The previous row is the previous session's, or, after
+-- a gap, the client's latest earlier row. mart.client_flow counts these per month, so a month
+-- is never re-read row by row.
+with
+
+days as (
+    select session_date as as_of_date, session_idx
+    from ref.sessions
+    where session_date between $start and $end
+),
+
+before_days as (
+    select session_date as prev_date
+    from ref.sessions
+    where session_idx = (select min(session_idx) from days) - 1
+),
+
+client_rows as (
+    select w.as_of_date, s.session_idx, w.client_id, w.is_dormant, w.churn_event, d.trade_count
+    from mart.client_windows as w
+    inner join mart.client_daily as d on d.as_of_date = w.as_of_date and d.client_id = w.client_id
+    inner join ref.sessions as s on s.session_date = w.as_of_date
+    where w.as_of_date between coalesce((select prev_date from before_days), $start) and $end
+),
+
+ordered as (
+    select
+        *,
+        lag(is_dormant) over (partition by client_id order by session_idx) as lag_dormant,
+        lag(session_idx) over (partition by client_id order by session_idx) as lag_idx
+    from client_rows
+),
+
+in_range as (
+    select * from ordered where as_of_date between $start and $end
+),
+
+gaps as (
+    -- rows whose client was absent on the previous session but has an earlier row
+    select r.as_of_date, r.client_id
+    from in_range as r
+    inner join mart.client_running as c on c.as_of_date = r.as_of_date and c.client_id = r.client_id
+    where (r.lag_idx is null or r.lag_idx < r.session_idx - 1) and c.first_idx < r.session_idx
+),
+
+gap_prev as (
+    select g.as_of_date, g.client_id, arg_max(w.is_dormant, w.as_of_date) as is_dormant
+    from gaps as g
+    inner join mart.client_windows as w on w.client_id = g.client_id and w.as_of_date < g.as_of_date
+    group by all
+),
+
+states as (
+    select
+        r.as_of_date,
+        r.client_id,
+        r.is_dormant,
+        r.churn_event,
+        r.trade_count,
+        case when r.lag_idx = r.session_idx - 1 then r.lag_dormant else p.is_dormant end as prev_dormant
+    from in_range as r
+    left join gap_prev as p on p.as_of_date = r.as_of_date and p.client_id = r.client_id
+),
+
+clients as (
+    select as_of_date, client_id, open_date, close_date
+    from raw.clients
+    where as_of_date between $start and $end
+),
+
+final as (
+    select
+        coalesce(s.as_of_date, k.as_of_date) as as_of_date,
+        coalesce(s.client_id, k.client_id) as client_id,
+        s.client_id is not null and date_trunc('month', k.open_date) = date_trunc('month', s.as_of_date) as opened,
+        coalesce(date_trunc('month', k.close_date) = date_trunc('month', k.as_of_date), false) as closed,
+        coalesce(s.churn_event, false) as churned,
+        coalesce(s.is_dormant and not coalesce(s.prev_dormant, false), false) as went_dormant,
+        coalesce(not s.is_dormant and s.prev_dormant and s.trade_count > 0, false) as woke_up
+    from states as s
+    full join clients as k on k.as_of_date = s.as_of_date and k.client_id = s.client_id
+)
+
+select * from final
+where opened or closed or churned or went_dormant or woke_up

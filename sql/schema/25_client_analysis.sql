@@ -1,0 +1,57 @@
+-- The tables of docs/spec/client-analysis.md, with exactly the spec's column names (plus the
+-- period bounds and counts the spec's formulas use, so that a reader can check them).
+create table if not exists mart.client_profile (
+    as_of_date date not null, client_id varchar not null,
+    age integer, age_band varchar, tenure_band varchar, gender varchar, open_channel varchar,
+    city varchar, risk_level varchar, preferred_board varchar, main_channel varchar,
+    avg_trade_hour double
+);
+create table if not exists mart.value_by_tier (
+    as_of_date date not null, period_type varchar not null, wealth_tier varchar not null,
+    sessions bigint, clients bigint, total_assets double, revenue double, revenue_share double,
+    revenue_per_client double, avg_assets double, profitability double
+);
+create table if not exists mart.value_concentration (
+    as_of_date date not null, period_type varchar not null,
+    clients bigint, revenue double, top1_share double, top5_share double, top20_share double,
+    gini double, top_tier varchar, worth_ratio double
+);
+create table if not exists mart.attribute_profile (
+    as_of_date date not null, attribute varchar not null, category varchar not null,
+    clients bigint, total_assets double, revenue_w double, avg_activity double,
+    avg_turnover_annual double, dormant_share double, churned_60 bigint,
+    stable_share double, aggressive_share double, conservative_share double, inactive_share double
+);
+create table if not exists mart.attribute_association (
+    as_of_date date not null, attribute varchar not null,
+    n bigint, categories bigint, segments bigint, cramers_v double
+);
+create table if not exists mart.coholding (
+    as_of_date date not null, market_a varchar not null, security_a varchar not null,
+    market_b varchar not null, security_b varchar not null,
+    n_a bigint, n_b bigint, n_ab bigint, lift double
+);
+create table if not exists mart.channel_period (
+    period_type varchar not null, period_start date not null, period_end date, channel varchar not null,
+    trade_count bigint, trade_amount double, commission double, net_commission double,
+    clients bigint, amount_share double
+);
+create table if not exists mart.client_flow (
+    month_start date not null, month_end date, opened bigint, closed bigint, churned bigint,
+    went_dormant bigint, woke_up bigint, clients_end bigint, new_assets double
+);
+-- Beyond the page: the loyalty score and its components (sql/marts/client_loyalty.sql).
+create table if not exists mart.client_loyalty (
+    as_of_date date not null, client_id varchar not null,
+    tenure double, presence double, retention double, transfers double, regularity double, loyalty double
+);
+-- Internal: per session, the clients whose state changed (what client_flow counts per month).
+create table if not exists mart.client_changes (
+    as_of_date date not null, client_id varchar not null,
+    opened boolean, closed boolean, churned boolean, went_dormant boolean, woke_up boolean
+);
+-- Internal: per month, client and trading channel, the month's trades (channel_period adds them up).
+create table if not exists mart.client_channel_month (
+    month_start date not null, client_id varchar not null, channel varchar not null,
+    trade_count bigint, trade_amount double, commission double, net_commission double
+);

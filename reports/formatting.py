@@ -179,7 +179,18 @@ def fmt_weekday(value: dt.date) -> str:
     return "星期" + WEEKDAYS[value.weekday()]
 
 
+def sort_value(v) -> str:
+    """A table cell's data-v (what the sort script compares): floats to 10 significant digits,
+    so that sums DuckDB adds up in another order do not change the page (…333335 vs …333333)."""
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return f"{v:.10g}"
+    return str(v)
+
+
 FILTERS = {
+    "sortv": sort_value,
     "cny": fmt_cny,
     "int": fmt_int,
     "count": fmt_count,

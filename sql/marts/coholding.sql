@@ -4,7 +4,7 @@
 -- clients, lift = n_ab x N / (n_a x n_b), the $coholding_pairs of largest lift per security.
 with
 
-held as (
+held as materialized (
     select distinct as_of_date, client_id, market, security_code
     from raw.positions
     where as_of_date between $start and $end and quantity > 0
@@ -16,7 +16,7 @@ holders as (
     group by all
 ),
 
-counts as (
+counts as materialized (
     select as_of_date, market, security_code, count(*) as n
     from held
     group by all
@@ -28,6 +28,14 @@ top as (
     qualify row_number() over (partition by as_of_date order by n desc, market, security_code) <= $coholding_securities
 ),
 
+-- the top securities' holders first, so that the self-join below starts from them (left to
+-- its own join order, DuckDB sometimes paired every held security of every client first)
+top_held as materialized (
+    select a.*
+    from held as a
+    semi join top as t on t.as_of_date = a.as_of_date and t.market = a.market and t.security_code = a.security_code
+),
+
 pairs as (
     select
         a.as_of_date,
@@ -36,8 +44,7 @@ pairs as (
         b.market as market_b,
         b.security_code as security_b,
         count(*) as n_ab
-    from held as a
-    inner join top as t on t.as_of_date = a.as_of_date and t.market = a.market and t.security_code = a.security_code
+    from top_held as a
     inner join held as b
         on b.as_of_date = a.as_of_date and b.client_id = a.client_id
         and (b.market <> a.market or b.security_code <> a.security_code)

@@ -50,13 +50,13 @@ loaded as (
 ),
 
 months as (
-    -- the 11 complete months before D's
-    select c.as_of_date, c.client_id, max(m.peak_assets) as peak, count(*) as months,
+    -- the 11 complete months before D's month, per month of the chunk's sessions (not per
+    -- session: they are the same for every session of a month)
+    select c.month_start, m.client_id, max(m.peak_assets) as peak, count(*) as months,
         count(*) filter (where m.traded) as traded_months
-    from clients_on as c
+    from (select distinct month_start from days) as c
     inner join mart.client_month as m
-        on m.client_id = c.client_id
-        and m.month_start between (c.month_start - interval 11 month)::date and (c.month_start - interval 1 month)::date
+        on m.month_start between (c.month_start - interval 11 month)::date and (c.month_start - interval 1 month)::date
     group by all
 ),
 
@@ -67,32 +67,41 @@ month_first as (
     group by all
 ),
 
-peaks as (
-    select c.as_of_date, c.client_id, greatest(coalesce(m.peak, 0), coalesce(n.peak_assets, 0), c.total_assets) as peak
+joined as (
+    -- each client on D with its running totals on D and a year back and its months' figures
+    select
+        c.as_of_date,
+        c.client_id,
+        c.tenure_days,
+        c.total_assets,
+        l.sessions,
+        f.first_idx,
+        n.days - coalesce(o.days, 0) as days_in_year,
+        n.outflow - coalesce(o.outflow, 0) as outflow_in_year,
+        n.last_trade_idx,
+        m.traded_months,
+        m.months,
+        greatest(coalesce(m.peak, 0), coalesce(n.peak_assets, 0), c.total_assets) as peak
     from clients_on as c
-    left join months as m on m.as_of_date = c.as_of_date and m.client_id = c.client_id
+    inner join year_back as y on y.as_of_date = c.as_of_date
+    inner join loaded as l on l.as_of_date = c.as_of_date
+    inner join month_first as f on f.as_of_date = c.as_of_date
     left join running as n on n.as_of_date = c.as_of_date and n.client_id = c.client_id
+    left join running as o on o.as_of_date = y.back_date and o.client_id = c.client_id
+    left join months as m on m.month_start = c.month_start and m.client_id = c.client_id
 ),
 
 components as (
     select
-        c.as_of_date,
-        c.client_id,
-        least(c.tenure_days, 1826) / 1826 as tenure,
-        ((n.days - coalesce(o.days, 0)) / l.sessions)::double as presence,
-        coalesce(least(c.total_assets / nullif(p.peak, 0), 1), 0) as retention,
-        coalesce(greatest(least(0.5 - (n.outflow - coalesce(o.outflow, 0))::double / (2 * nullif(p.peak, 0)), 1), 0),
-                 0.5) as transfers,
-        (coalesce(m.traded_months, 0) + case when n.last_trade_idx >= f.first_idx then 1 else 0 end)
-            / (coalesce(m.months, 0) + 1) as regularity
-    from clients_on as c
-    inner join year_back as y on y.as_of_date = c.as_of_date
-    inner join loaded as l on l.as_of_date = c.as_of_date
-    left join running as n on n.as_of_date = c.as_of_date and n.client_id = c.client_id
-    left join running as o on o.as_of_date = y.back_date and o.client_id = c.client_id
-    left join months as m on m.as_of_date = c.as_of_date and m.client_id = c.client_id
-    inner join peaks as p on p.as_of_date = c.as_of_date and p.client_id = c.client_id
-    inner join month_first as f on f.as_of_date = c.as_of_date
+        as_of_date,
+        client_id,
+        least(tenure_days, 1826) / 1826 as tenure,
+        (days_in_year / sessions)::double as presence,
+        coalesce(least(total_assets / nullif(peak, 0), 1), 0) as retention,
+        coalesce(greatest(least(0.5 - outflow_in_year::double / (2 * nullif(peak, 0)), 1), 0), 0.5) as transfers,
+        (coalesce(traded_months, 0) + case when last_trade_idx >= first_idx then 1 else 0 end)
+            / (coalesce(months, 0) + 1) as regularity
+    from joined
 ),
 
 final as (

@@ -24,13 +24,14 @@ boards as (
 ),
 
 preferred as (
-    select as_of_date, client_id, board
+    -- the largest market value, ties to the first board of the list (an aggregate: a window
+    -- sorting every client's boards cost twice as much)
+    select
+        as_of_date,
+        client_id,
+        arg_max(board, (market_value, -list_position(['sh_main', 'sz_main', 'chinext', 'star', 'bj', 'other'], board))) as board
     from boards
-    qualify row_number() over (
-        partition by as_of_date, client_id
-        order by market_value desc,
-            list_position(['sh_main', 'sz_main', 'chinext', 'star', 'bj', 'other'], board)
-    ) = 1
+    group by all
 ),
 
 first_day as (

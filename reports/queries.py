@@ -63,7 +63,8 @@ def _compare(key: str, kind: str, cur: dict | None, prev: dict | None) -> dict:
 
 
 def kpis(con, day: dt.date, params: dict) -> dict:
-    """The day's KPIs vs the previous session, and each period to `day` vs the previous period."""
+    """The day's KPIs vs the previous session, and each period to `day` vs the same number of
+    sessions at the start of the previous period (no change when either misses sessions)."""
     days = fetch(con, "branch_days", params)
     if not days or days[0]["as_of_date"] != day:
         raise LookupError(f"mart.branch_daily has no row for {day}: run the pipeline for that session first")
@@ -75,23 +76,29 @@ def kpis(con, day: dt.date, params: dict) -> dict:
         cards.append({"label": lab, **_compare(key, kind, today, before)})
     # mart.branch_period holds the periods to `day` in the report of a run's last session
     rows = fetch(con, "kpi_periods_stored", params) or fetch(con, "kpi_periods", params)
+    like = {r["period_type"]: r for r in fetch(con, "kpi_periods_lfl", params)}
     periods = []
     for ptype in labels.PERIODS:
         cur = next(r for r in rows if r["period_type"] == ptype and r["which"] == "cur")
-        prev = next(r for r in rows if r["period_type"] == ptype and r["which"] == "prev")
-        if not prev["sessions"]:
-            prev = None
+        lfl = like.get(ptype)
+        # a change only between periods whose every exchange session is loaded (同期可比)
+        complete = cur["sessions"] == cur["calendar_sessions"]
+        comparable = complete and lfl is not None and lfl["sessions"] == lfl["calendar_sessions"]
         periods.append({
             "type": ptype,
             "label": labels.PERIODS[ptype],
             "prev_label": labels.PREVIOUS[ptype],
             "start": cur["d0"],
+            "first_session": cur["first_session"],
             "end": cur["period_end"],
             "sessions": cur["sessions"],
-            "prev_start": prev["d0"] if prev else None,
-            "prev_end": prev["period_end"] if prev else None,
-            "prev_sessions": prev["sessions"] if prev else 0,
-            "values": {k: _compare(k, kind, cur, prev) for k, _, kind in KPIS},
+            "calendar_sessions": cur["calendar_sessions"],
+            "complete": complete,
+            "comparable": comparable,
+            "lfl_start": lfl["first_session"] if lfl else None,
+            "lfl_end": lfl["period_end"] if lfl else None,
+            "lfl_sessions": lfl["sessions"] if lfl else 0,
+            "values": {k: _compare(k, kind, cur, lfl if comparable else None) for k, _, kind in KPIS},
         })
     return {"today": today, "previous_day": before, "cards": cards, "periods": periods,
             "kpi_rows": [{"key": k, "label": lab, "kind": kind} for k, lab, kind in KPIS]}

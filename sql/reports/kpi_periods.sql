@@ -39,6 +39,8 @@ select
     r.d0,
     s.period_end,
     coalesce(s.sessions, 0) as sessions,
+    s.calendar_sessions,
+    s.first_session,
     s.new_clients,
     s.closed_clients,
     s.net_inflow,

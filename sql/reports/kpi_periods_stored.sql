@@ -16,6 +16,8 @@ stored as (
         r.d0,
         p.period_end,
         coalesce(p.sessions, 0) as sessions,
+        p.calendar_sessions,
+        p.first_session,
         p.new_clients,
         p.closed_clients,
         p.net_inflow,

@@ -66,8 +66,32 @@ create table if not exists mart.branch_period (
     revenue_chg double,
     commission_rate_chg double,
     market_turnover_chg double,
-    market_share_chg double
+    market_share_chg double,
+    -- beyond the spec: data coverage and like-for-like changes (sql/marts/branch_period.sql)
+    calendar_sessions bigint, first_session date, lfl_sessions bigint, lfl_calendar_sessions bigint,
+    clients_lfl_chg double, new_clients_lfl_chg double, closed_clients_lfl_chg double, effective_clients_lfl_chg double, active_clients_lfl_chg double, total_assets_lfl_chg double, avg_total_assets_lfl_chg double, net_inflow_lfl_chg double, trade_count_lfl_chg double, trade_amount_lfl_chg double, commission_lfl_chg double, net_commission_lfl_chg double, interest_income_lfl_chg double, revenue_lfl_chg double, commission_rate_lfl_chg double, market_turnover_lfl_chg double, market_share_lfl_chg double
 );
+alter table mart.branch_period add column if not exists calendar_sessions bigint;
+alter table mart.branch_period add column if not exists first_session date;
+alter table mart.branch_period add column if not exists lfl_sessions bigint;
+alter table mart.branch_period add column if not exists lfl_calendar_sessions bigint;
+alter table mart.branch_period add column if not exists clients_lfl_chg double;
+alter table mart.branch_period add column if not exists new_clients_lfl_chg double;
+alter table mart.branch_period add column if not exists closed_clients_lfl_chg double;
+alter table mart.branch_period add column if not exists effective_clients_lfl_chg double;
+alter table mart.branch_period add column if not exists active_clients_lfl_chg double;
+alter table mart.branch_period add column if not exists total_assets_lfl_chg double;
+alter table mart.branch_period add column if not exists avg_total_assets_lfl_chg double;
+alter table mart.branch_period add column if not exists net_inflow_lfl_chg double;
+alter table mart.branch_period add column if not exists trade_count_lfl_chg double;
+alter table mart.branch_period add column if not exists trade_amount_lfl_chg double;
+alter table mart.branch_period add column if not exists commission_lfl_chg double;
+alter table mart.branch_period add column if not exists net_commission_lfl_chg double;
+alter table mart.branch_period add column if not exists interest_income_lfl_chg double;
+alter table mart.branch_period add column if not exists revenue_lfl_chg double;
+alter table mart.branch_period add column if not exists commission_rate_lfl_chg double;
+alter table mart.branch_period add column if not exists market_turnover_lfl_chg double;
+alter table mart.branch_period add column if not exists market_share_lfl_chg double;
 create table if not exists mart.broker_ranking (
     period_type varchar not null, period_start date not null, broker_id varchar not null,
     clients bigint, effective_clients bigint, total_assets double, net_inflow double,

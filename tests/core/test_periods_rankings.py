@@ -66,6 +66,34 @@ def test_week_of_the_holiday_and_quarter_boundary(example_warehouse):
     assert rows[("quarter", dt.date(2024, 7, 1))] == (dt.date(2024, 9, 30), 9)
 
 
+def test_like_for_like_changes_and_coverage(example_warehouse):
+    """Beyond the spec's *_chg: the week of Mon 10-28 (10-28, 10-29 loaded) against the first
+    two sessions of the week before; October (16 sessions to 10-29) against September's
+    first 16 exchange sessions (09-02 .. 09-25), of which only 09-18 .. 09-25 are loaded:
+    no change. Expected values from the example's branch_daily by hand."""
+    daily = pl.read_parquet(EXAMPLE / "expected" / "branch_daily.parquet").with_columns(
+        pl.col("as_of_date").cast(pl.Date))
+
+    def revenue(a, b):
+        return daily.filter(pl.col("as_of_date").is_between(a, b))["revenue"].sum()
+
+    got = query(example_warehouse, "select * from mart.branch_period")
+    row = {(r["period_type"], r["period_start"]): r for r in got.iter_rows(named=True)}
+    week = row[("week", dt.date(2024, 10, 28))]
+    assert (week["sessions"], week["calendar_sessions"], week["lfl_sessions"], week["lfl_calendar_sessions"]) == (2, 2, 2, 2)
+    assert week["revenue_lfl_chg"] == pytest.approx(
+        revenue(dt.date(2024, 10, 28), dt.date(2024, 10, 29)) / revenue(dt.date(2024, 10, 21), dt.date(2024, 10, 22)) - 1)
+    assert week["revenue_chg"] == pytest.approx(
+        revenue(dt.date(2024, 10, 28), dt.date(2024, 10, 29)) / revenue(dt.date(2024, 10, 21), dt.date(2024, 10, 25)) - 1)
+    october = row[("month", dt.date(2024, 10, 1))]
+    assert (october["sessions"], october["calendar_sessions"]) == (16, 16)
+    assert (october["lfl_sessions"], october["lfl_calendar_sessions"]) == (6, 16)  # 09-18 .. 09-25 of 09-02 .. 09-25
+    assert october["revenue_lfl_chg"] is None and october["revenue_chg"] is not None
+    september = row[("month", dt.date(2024, 9, 1))]
+    assert september["first_session"] == dt.date(2024, 9, 18) and september["calendar_sessions"] == 19
+    assert september["revenue_lfl_chg"] is None  # itself partial (9 of its 19 exchange sessions)
+
+
 def test_rank_ties_break_by_id_and_prev_rank_follows(tmp_path):
     """B1 and B2 earn exactly the same in week 1 (tie: B1 first); in week 2 B2 trades and leads."""
     brokers = BROKERS + [dict(BROKERS[0], broker_id="B2", broker_name="王经理", team_id="T2", team_name="二组")]

@@ -120,11 +120,20 @@ class ChurnConfig(_Section):
 
 
 class AnalysisConfig(_Section):
-    """Sizes of the client-analysis tables (docs/spec/client-analysis.md)."""
+    """Sizes and thresholds of the client-analysis tables (docs/spec/client-analysis.md)."""
 
     coholding_securities: int = Field(20, description="most-held securities whose co-held securities are listed")
-    coholding_min_clients: int = Field(3, description="fewest clients holding both for a co-held pair")
-    coholding_pairs: int = Field(5, description="co-held securities kept per security (largest lift)")
+    coholding_min_clients: int = Field(
+        3, description="fewest clients holding both for a co-held pair, and trapped in both for a pair of industries")
+    coholding_pairs: int = Field(
+        5, description="co-held securities kept per security, and industries trapped together kept per "
+                       "industry (largest lift)")
+    loyalty_low: float = Field(40.0, description="loyalty score under which a client counts as low (低) in the "
+                                                 "loyalty distribution")
+    loyalty_high: float = Field(70.0, description="loyalty score from which a client counts as high (高)")
+    loyalty_movers: int = Field(
+        20, description="clients listed per session whose loyalty rose most, and as many whose loyalty fell most, "
+                        "since the last session of the previous month")
 
 
 class ReportConfig(_Section):

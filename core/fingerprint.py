@@ -13,16 +13,19 @@ from typing import NamedTuple
 
 from .config import Settings
 from .extracts import FILES, file_digest, find_file
+from .reference import SECURITIES
 
 ROOT = Path(__file__).resolve().parent.parent
 CODE = ("core", "models", "sql")  # what computes the warehouse (the report and Dagster wiring do not)
 NOT_CODE = ("sql/reports",)
+REFERENCE = (SECURITIES,)  # data of the repository the warehouse loads (core/reference.py)
 
 
 @cache
 def code_version() -> str:
     """A digest of every .py and .sql file under core/, models/ and sql/ (the report's SQL
-    aside: it reads the warehouse, it does not compute it)."""
+    aside: it reads the warehouse, it does not compute it) and of the reference files the
+    warehouse loads (ref.securities): a changed industry changes what reads it."""
     h = hashlib.blake2b(digest_size=16)
     for folder in CODE:
         for p in sorted((ROOT / folder).rglob("*")):
@@ -30,6 +33,9 @@ def code_version() -> str:
             if p.suffix in (".py", ".sql") and "__pycache__" not in p.parts and not rel.startswith(NOT_CODE):
                 h.update(str(p.relative_to(ROOT)).encode())
                 h.update(p.read_bytes())
+    for p in REFERENCE:
+        h.update(p.relative_to(ROOT).as_posix().encode())
+        h.update(p.read_bytes())
     return h.hexdigest()
 
 

@@ -17,6 +17,7 @@ import polars as pl
 from .db import transaction
 from .extracts import FILES, ExtractFileError, LoadedFile, check_inside, load_day
 from .fingerprint import Stamp, stamp_folder
+from .reference import load_securities
 from .sessions import TradingCalendar, trading_calendar
 
 
@@ -172,9 +173,12 @@ def build_raw(con: duckdb.DuckDBPyConnection, days: list[dt.date], job) -> "Writ
     whose fingerprint differs from the one it was loaded with (an unchanged session, or a
     loaded one whose folder is gone, is left as it is). An unchanged session loaded before an
     earlier session of the range was (re)loaded is reloaded when its trade_ids now clash with
-    the earlier one's (_revalidate)."""
+    the earlier one's (_revalidate). The repository's reference (ref.securities) is reloaded
+    first when its file changed: the one other input that enters the warehouse from outside SQL."""
     from .build import Written
 
+    if load_securities(con):
+        job.log.info("ref.securities reloaded from data/reference/securities.parquet")
     stored = stored_fingerprints(con, days[0], days[-1])
     todo: dict[dt.date, Stamp] = {}
     for day in days:

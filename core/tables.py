@@ -232,9 +232,29 @@ TABLES: tuple[Table, ...] = (
           sql="marts/client_loyalty", key_check=True,
           description="Loyalty score per client on D and its five components: tenure, presence, asset "
                       "retention against the 12-month peak, net transfers, trading regularity."),
+    Table("mart.loyalty_distribution", "client_analysis", ("as_of_date", "group_type", "group_value"), BY_SESSION,
+          reads=(Read("mart.client_loyalty"), Read(CW), Read("mart.client_segments")),
+          sql="marts/loyalty_distribution", key_check=True,
+          description="Loyalty score over all clients on D, per segment and per wealth tier: clients, mean, "
+                      "quartiles, shares of low and high scores."),
+    Table("mart.loyalty_movers", "client_analysis", ("as_of_date", "client_id"), BY_SESSION,
+          reads=(Read("mart.client_loyalty", back=PERIODS), Read("mart.branch_daily", back=PERIODS)),
+          sql="marts/loyalty_movers", key_check=True,
+          description="The clients whose loyalty score rose or fell most since the last session of the "
+                      "previous month, ranked."),
     Table("mart.coholding", "client_analysis", ("as_of_date", "market_a", "security_a", "market_b", "security_b"),
           BY_SESSION, reads=(Read("raw.positions"),), sql="marts/coholding", key_check=True,
           description="Securities held together with the most-held ones, by lift (client analysis 6)."),
+    Table("mart.client_habits", "client_analysis", ("as_of_date", "client_id"), BY_SESSION,
+          reads=(Read(CW), Read(CR, back="indicators.window"),
+                 Read("raw.trades", back=("indicators.window", -1)), Read("raw.positions"),
+                 Read("raw.quotes", back=FIRST)),
+          sql="marts/client_habits", key_check=True,
+          description="Per client on D: the industry it holds most (ref.securities), how many it holds, those "
+                      "it is trapped in, and its average holding period in sessions over the window (平均持股周期)."),
+    Table("mart.trapped_industries", "client_analysis", ("as_of_date", "industry_a", "industry_b"), BY_SESSION,
+          reads=(Read("mart.client_habits"),), sql="marts/trapped_industries", key_check=True,
+          description="Industries clients are trapped in together, by lift."),
     Table("mart.client_channel_month", "client_periods", ("month_start", "client_id", "channel"), BY_MONTH,
           reads=(Read("raw.trades", back=PERIODS, forward=PERIODS),),
           sql="marts/client_channel_month", key_check=True,
@@ -249,6 +269,12 @@ TABLES: tuple[Table, ...] = (
           reads=(Read(CW, back=FIRST), Read(C), Read(CR), Read("raw.clients")),
           sql="marts/client_changes", key_check=True,
           description="Internal: per session, the clients opened, closed, churned, gone dormant or woken up."),
+    Table("mart.client_exits", "client_analysis", ("as_of_date", "client_id"), BY_SESSION,
+          reads=(Read("mart.client_changes", back=PERIODS), Read(C, back=PERIODS),
+                 Read("mart.client_month", back=FIRST)),
+          sql="marts/client_exits", key_check=True,
+          description="Internal: per session, the clients that left on it (their month's first close or churn) "
+                      "and the total assets of their latest row before (what flow_projection's lost_assets sums)."),
     Table("mart.client_flow", "client_periods", ("month_start",), BY_MONTH,
           reads=(Read("mart.client_changes", back=PERIODS, forward=PERIODS),
                  Read("mart.branch_daily", back=PERIODS, forward=PERIODS),
@@ -256,6 +282,13 @@ TABLES: tuple[Table, ...] = (
           sql="marts/client_flow", key_check=True,
           description="Per month: clients opened, closed, churned, gone dormant, woken up; clients and new "
                       "clients' assets at its end (client analysis 7)."),
+    Table("mart.flow_projection", "client_periods", ("month_start",), BY_MONTH,
+          reads=(Read("mart.branch_daily", back=PERIODS, forward=PERIODS),
+                 Read("mart.client_flow", back=PERIODS, forward=PERIODS),
+                 Read("mart.client_exits", back=PERIODS, forward=PERIODS)),
+          sql="marts/flow_projection", key_check=True,
+          description="Per month: clients and assets at its end, new and lost assets, the naive projection "
+                      "of its end from the months before and its error, and the next month's."),
     # ---- the end of a session's run ------------------------------------------------------
     Table("quality.published", "published", ("as_of_date",), BY_SESSION,
           reads=(Read("quality.loads"), Read("quality.warnings"), Read("mart.security_trapped"),
@@ -288,9 +321,10 @@ WRITERS: tuple[Writer, ...] = (
     Writer("indicator_correlation", "models.correlation:build_correlation", "models",
            "Spearman correlations between the indicators (churn_risk included), per session."),
     Writer("client_analysis", "core.build:build_analysis", "analysis",
-           "Client profiles, value by tier and its concentration, attributes against behaviour, co-holding."),
+           "Client profiles, value by tier and its concentration, attributes against behaviour, co-holding, "
+           "loyalty and its movers, holdings by industry and holding period, industries trapped together."),
     Writer("client_periods", "core.build:build_sql", "analysis",
-           "Trades by channel per calendar period, and the client base's flow per month."),
+           "Trades by channel per calendar period, and the client base's flow and its projection per month."),
     Writer("published", "core.build:publish", "quality",
            "Marks the range's sessions complete, with their fingerprints (what `crm run` compares), "
            "and unpublishes the later sessions that read a changed one."),
@@ -316,6 +350,8 @@ REPORT_READS: tuple[str, ...] = (
     # client analysis; client_running: the concentration curve from int_client_value
     "mart.value_by_tier", "mart.value_concentration", "mart.attribute_profile", "mart.attribute_association",
     "mart.channel_period", "mart.client_flow", "mart.coholding", "mart.client_running",
+    "mart.loyalty_distribution", "mart.loyalty_movers", "mart.client_habits", "mart.trapped_industries",
+    "mart.flow_projection",
 )
 
 BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}

@@ -233,8 +233,10 @@ def hbar_chart(items: Sequence[tuple[str, float | None, str]], *, label: str,
 
 def stacked_hbar(labels: Sequence[str], series: Sequence[tuple[str, str, Sequence[float]]],
                  *, label: str, totals: Sequence[str] | None = None, width: int = 560,
-                 label_width: int = 130, bar_height: int = 16, gap: int = 5) -> Markup:
-    """Horizontal stacked bars: series = (name, colour, values per label); a legend on top."""
+                 label_width: int = 130, bar_height: int = 16, gap: int = 5,
+                 value_fmt: Fmt = lambda v: f"{v:g}") -> Markup:
+    """Horizontal stacked bars: series = (name, colour, values per label); a legend on top;
+    value_fmt writes a part's value in its hover title."""
     if not labels:
         return _empty(width, 80, label)
     legend_h = 22
@@ -260,7 +262,7 @@ def stacked_hbar(labels: Sequence[str], series: Sequence[tuple[str, str, Sequenc
             w = v / top * plot
             if w > 0:
                 body.append(f'<rect x="{_n(x)}" y="{y}" width="{_n(w)}" height="{bar_height}" '
-                            f'fill="{colour}"><title>{escape(name)} {escape(sname)}：{v:g}</title></rect>')
+                            f'fill="{colour}"><title>{escape(name)} {escape(sname)}：{escape(value_fmt(v))}</title></rect>')
             x += w
         shown = totals[k] if totals else f"{sums[k]:g}"
         body.append(_text(x + 6, y + bar_height * 0.75, shown, size=11))

@@ -159,3 +159,26 @@ def category_rank(attribute: str, code: str) -> int:
     if code in NO_VALUE:
         return len(order) + 2
     return order.index(code) if code in order else len(order)
+
+# mart.loyalty_distribution: the groups' names (a segment or a tier as above)
+LOYALTY_GROUPS = {"all": "全体客户", "segment": "分群", "wealth_tier": "资产层级"}
+NO_SEGMENT = "未分群"
+
+# The reference's industries (ref.securities) as the report names them: as they are, except
+# the one spelled with Latin letters (the report's text is Chinese only).
+INDUSTRIES = {"IT设备": "信息技术设备", "未分类": "未分类（行业未知）"}
+
+
+def industry(name: str | None) -> str:
+    if name is None:
+        return "—"
+    return INDUSTRIES.get(name, name)
+
+
+def loyalty_group(group_type: str, value: str) -> str:
+    """The name of a row of mart.loyalty_distribution: 全体客户, a segment or a wealth tier."""
+    if group_type == "segment":
+        return NO_SEGMENT if value == "none" else segment(value)
+    if group_type == "wealth_tier":
+        return WEALTH_TIER_NAMES.get(value, value)
+    return LOYALTY_GROUPS["all"]

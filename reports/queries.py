@@ -11,7 +11,7 @@ import datetime as dt
 
 import duckdb
 
-from core.config import Settings
+from core.config import AnalysisConfig, Settings
 from core.db import fetch_dicts
 
 from . import labels
@@ -256,11 +256,17 @@ def quality(con, params: dict) -> dict:
 
 # ---- client analysis (docs/spec/client-analysis.md) --------------------------------------
 
-FLOW_MONTHS = 6           # months of mart.client_flow shown
+FLOW_MONTHS = 6           # months of mart.client_flow shown (and of mart.flow_projection's errors averaged)
 COHOLDING_TOP = 5         # most-held securities whose co-held securities are shown
 MIN_TYPICAL_CLIENTS = 5   # a category is named as a segment's typical trait from this many clients
+MOVERS_SHOWN = 10         # loyalty movers shown per direction (mart.loyalty_movers keeps analysis.loyalty_movers)
+INDUSTRIES_TOP = 12       # industries held most
+TRAPPED_PAIRS_TOP = 10    # industry pairs trapped together
 ANALYSIS_TABLES = ("value_by_tier", "value_concentration", "attribute_profile", "attribute_association",
                    "channel_period", "client_flow", "coholding", "client_running")
+# beyond the spec's page: each part shown when its table exists (a warehouse of before lacks it)
+BEYOND_TABLES = ("loyalty_distribution", "loyalty_movers", "client_habits", "trapped_industries", "flow_projection")
+BEYOND_PARTS = ("loyalty", "movers", "industries", "trapped_industries", "projection")
 
 
 def _month_label(start: dt.date) -> str:
@@ -270,14 +276,17 @@ def _month_label(start: dt.date) -> str:
 def client_analysis(con, day: dt.date, params: dict) -> dict:
     """The client-analysis section: value by wealth tier and its concentration (month to
     `day`), attributes against segments, trades by channel, the client base's flow and the
-    securities held together. Aggregates only. A warehouse without these tables (written
+    securities held together; beyond the spec's page the loyalty score by group and its
+    movers, the industries held and trapped together, and the month-end projection.
+    Aggregates only, but the movers (masked). A warehouse without these tables (written
     before they existed) or without their rows for `day` gives empty parts, never an error.
     Period rows (channels, flow) are shown only when they end on or before `day`: the marts
     hold a month to the last session run, and the report of `day` shows no later session."""
     present = {r["table_name"] for r in fetch(con, "analysis_tables", params)}
     if not set(ANALYSIS_TABLES) <= present:
         return {"available": False, "missing": sorted(set(ANALYSIS_TABLES) - present),
-                "value": None, "attributes": None, "channels": None, "flow": None, "coholding": None}
+                "value": None, "attributes": None, "channels": None, "flow": None, "coholding": None,
+                **dict.fromkeys(BEYOND_PARTS)}
     out = {
         "available": True,
         "missing": [],
@@ -286,10 +295,23 @@ def client_analysis(con, day: dt.date, params: dict) -> dict:
         "channels": _analysis_channels(con, day, params),
         "flow": _analysis_flow(con, day, params),
         "coholding": None,
+        **dict.fromkeys(BEYOND_PARTS),
     }
     if out["value"] or out["attributes"]:  # the client_analysis writer ran for `day`: no pair is a finding
         out["coholding"] = _analysis_coholding(con, params)
     out["available"] = any(out[k] for k in ("value", "attributes", "channels", "flow", "coholding"))
+    if not out["available"]:
+        return out
+    if "loyalty_distribution" in present:
+        out["loyalty"] = _analysis_loyalty(con, params)
+    if "loyalty_movers" in present and out["loyalty"]:
+        out["movers"] = _analysis_movers(con, params)
+    if "client_habits" in present:
+        out["industries"] = _analysis_industries(con, params)
+    if {"trapped_industries", "client_habits"} <= present and out["industries"]:
+        out["trapped_industries"] = _analysis_trapped_industries(con, params)
+    if "flow_projection" in present:
+        out["projection"] = _analysis_projection(con, day, params)
     return out
 
 
@@ -428,11 +450,74 @@ def _analysis_coholding(con, params: dict) -> list[dict] | None:
     return out or None
 
 
+def _analysis_loyalty(con, params: dict) -> dict | None:
+    rows = fetch(con, "analysis_loyalty", params)
+    if not rows:
+        return None
+    for r in rows:
+        r["label"] = labels.loyalty_group(r["group_type"], r["group_value"])
+        r["mid_share"] = 1 - r["low_share"] - r["high_share"]
+    return {"rows": rows, "all": rows[0] if rows[0]["group_type"] == "all" else None,
+            "segments": [r for r in rows if r["group_type"] == "segment"],
+            "tiers": [r for r in rows if r["group_type"] == "wealth_tier"],
+            # the thresholds the shares were computed with (the pipeline's settings; the defaults
+            # when the caller's parameters lack them)
+            "low": params.get("loyalty_low", AnalysisConfig().loyalty_low),
+            "high": params.get("loyalty_high", AnalysisConfig().loyalty_high)}
+
+
+def _analysis_movers(con, params: dict) -> dict:
+    """The day's movers per direction (empty lists when the previous month has no session):
+    names masked by fetch, as every client list of the report."""
+    rows = fetch(con, "analysis_loyalty_movers", {**params, "top": MOVERS_SHOWN})
+    return {"up": [r for r in rows if r["direction"] == "up"], "down": [r for r in rows if r["direction"] == "down"],
+            "then_date": rows[0]["then_date"] if rows else None}
+
+
+def _analysis_industries(con, params: dict) -> dict | None:
+    rows = fetch(con, "analysis_industries", {**params, "top": INDUSTRIES_TOP})
+    if not rows:
+        return None
+    for r in rows:
+        r["label"] = labels.industry(r["industry"])
+    return {"rows": rows, "holders": rows[0]["holders"], "window": params["window"]}
+
+
+def _analysis_trapped_industries(con, params: dict) -> dict:
+    rows = fetch(con, "analysis_trapped_industries", {**params, "top": TRAPPED_PAIRS_TOP})
+    for r in rows:
+        r["label_a"], r["label_b"] = labels.industry(r["industry_a"]), labels.industry(r["industry_b"])
+    return {"rows": rows, "trap_threshold": params["trap_threshold"],
+            "min_clients": params.get("coholding_min_clients", AnalysisConfig().coholding_min_clients)}
+
+
+def _analysis_projection(con, day: dt.date, params: dict) -> dict | None:
+    """The projection of the first month whose end is not known on `day` (the month after the
+    latest complete one, or the month in progress) and the mean absolute error of the
+    projections of the complete months shown."""
+    rows = fetch(con, "analysis_projection", {**params, "months": FLOW_MONTHS})
+    if not rows:
+        return None
+    for r in rows:
+        r["label"] = _month_label(r["month_start"])
+    latest = rows[0]
+    if latest["complete"]:
+        start = (latest["month_start"].replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        clients, assets = latest["next_clients"], latest["next_assets"]
+    else:
+        start, clients, assets = latest["month_start"], latest["projected_clients"], latest["projected_assets"]
+    measured = [r for r in rows if r["clients_error"] is not None and r["assets_error"] is not None]
+    return {"rows": rows, "month_label": _month_label(start), "current": not latest["complete"],
+            "clients": clients, "assets": assets, "error_months": len(measured),
+            "clients_mae": sum(abs(r["clients_error"]) for r in measured) / len(measured) if measured else None,
+            "assets_mae": sum(abs(r["assets_error"]) for r in measured) / len(measured) if measured else None}
+
+
 def load_report(con: duckdb.DuckDBPyConnection, day: dt.date, settings: Settings) -> dict:
     """Everything the report shows for `day`, masked: list sizes from settings.report,
     thresholds from settings.indicators."""
     limits = settings.report.model_dump()
-    params = {**settings.indicators.params(), **limits, "day": day}
+    params = {**settings.indicators.params(), **settings.analysis.model_dump(), **limits, "day": day}
     return {
         "day": day,
         "limits": limits,

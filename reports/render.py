@@ -138,6 +138,21 @@ def _analysis_charts(a: dict) -> dict:
         out["association"] = charts.hbar_chart(
             [(g["label"], g["cramers_v"], fmt_num(g["cramers_v"], 2)) for g in attrs["association"]],
             label="各属性与分群的关联度", width=460, label_width=96)
+    loyalty = a["loyalty"]
+    if loyalty:
+        groups = loyalty["rows"]
+        out["loyalty"] = charts.stacked_hbar(
+            [r["label"] for r in groups],
+            [(f"低（<{loyalty['low']:g}）", "#d9534f", [r["low_share"] for r in groups]),
+             ("中", "#c9cdd2", [r["mid_share"] for r in groups]),
+             (f"高（≥{loyalty['high']:g}）", "#3b6fb6", [r["high_share"] for r in groups])],
+            totals=[f"中位数 {r['median']:.0f}" for r in groups], label="忠诚度分布（按分群与资产层级）",
+            width=560, label_width=80, value_fmt=lambda v: fmt_pct(v, 1))
+    industries = a["industries"]
+    if industries:
+        out["industries"] = charts.hbar_chart(
+            [(r["label"], r["clients"], f"{fmt_count(r['clients'])}人 · {fmt_pct(r['client_share'])}")
+             for r in industries["rows"]], label="客户第一大持仓行业", width=520, label_width=110, color="#5b8bd0")
     ch = a["channels"]
     if ch:
         colours = [labels.CHANNEL_COLORS.get(r["channel"], "#888") for r in ch["rows"]]

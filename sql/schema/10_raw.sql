@@ -11,6 +11,17 @@ create table if not exists ref.sessions (
     next_session date
 );
 
+-- The repository's securities reference (data/reference/securities.parquet, column `code` as
+-- security_code): a security's name and industry. Like ref.sessions it is no extract and has no
+-- writer: core.reference.load_securities (re)loads it when the file differs (docs/decisions.md).
+create table if not exists ref.securities (
+    market varchar not null,
+    security_code varchar not null,
+    security_name varchar,
+    industry varchar,
+    primary key (market, security_code)
+);
+
 create table if not exists raw.clients (
     as_of_date date not null, client_id varchar not null, client_name varchar,
     id_number varchar, phone varchar, gender varchar, birth_date date, open_date date,

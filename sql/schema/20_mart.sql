@@ -130,12 +130,13 @@ create table if not exists mart.ranking_periods (
 create table if not exists mart.client_running (
     as_of_date date not null, client_id varchar not null, idx integer not null, present boolean,
     days bigint, active_days bigint, withdraw_days bigint, trade_count bigint,
-    assets decimal(38, 10), trade_amount decimal(38, 10), net_commission decimal(38, 10),
+    assets decimal(38, 10), market_value_sum decimal(38, 10), trade_amount decimal(38, 10), net_commission decimal(38, 10),
     interest_income decimal(38, 10), revenue decimal(38, 10), pnl decimal(38, 10), outflow decimal(38, 10),
     cash_ratio_days bigint, cash_ratio double, ret_days bigint, ret double, ret_sq double,
     peak_assets double, first_idx integer, last_trade_idx integer, in_churn boolean, churn_event boolean,
     last_churn_idx integer
 );
+alter table mart.client_running add column if not exists market_value_sum decimal(38, 10);
 -- The parameters mart.client_running's churn test was computed with: other values rebuild it.
 create table if not exists mart.client_running_params (lookback integer, churn_asset_share double,
     churn_outflow_share double, eligible_assets double);

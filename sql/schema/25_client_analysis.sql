@@ -55,3 +55,33 @@ create table if not exists mart.client_channel_month (
     month_start date not null, client_id varchar not null, channel varchar not null,
     trade_count bigint, trade_amount double, commission double, net_commission double
 );
+-- Beyond the page (docs/spec/client-analysis.md, "Beyond the page"): the loyalty score by group
+-- and its movers, what clients hold and how long, industries trapped together, and the client
+-- base's month-end projection.
+create table if not exists mart.loyalty_distribution (
+    as_of_date date not null, group_type varchar not null, group_value varchar not null,
+    clients bigint, mean double, p25 double, median double, p75 double, low_share double, high_share double
+);
+create table if not exists mart.loyalty_movers (
+    as_of_date date not null, client_id varchar not null, direction varchar, rank bigint,
+    then_date date, loyalty_then double, loyalty_now double, change double
+);
+create table if not exists mart.client_habits (
+    as_of_date date not null, client_id varchar not null, top_industry varchar, top_industry_share double,
+    industries bigint, trapped_in varchar[], market_value_w double, sell_amount_w double,
+    holding_sessions double
+);
+create table if not exists mart.trapped_industries (
+    as_of_date date not null, industry_a varchar not null, industry_b varchar not null,
+    n_a bigint, n_b bigint, n_ab bigint, lift double
+);
+-- Internal: per session, the clients that left on it (their month's first close or churn) and the
+-- assets they held before.
+create table if not exists mart.client_exits (
+    as_of_date date not null, client_id varchar not null, closed boolean, churned boolean, assets_before double
+);
+create table if not exists mart.flow_projection (
+    month_start date not null, month_end date, complete boolean, clients_end bigint, assets_end double,
+    new_assets double, lost_assets double, basis_months integer, projected_clients double,
+    projected_assets double, clients_error double, assets_error double, next_clients double, next_assets double
+);

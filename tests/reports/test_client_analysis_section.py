@@ -11,19 +11,22 @@ import json
 import math
 import re
 import shutil
+import statistics
 from collections import Counter, defaultdict
 from html.parser import HTMLParser
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 
 from core.db import connect
 from reports.formatting import fmt_change, fmt_cny, fmt_count, fmt_num, fmt_pct
+from reports.masking import mask_name
 from reports.queries import client_analysis
 from reports.render import render_report
 
-from ..conftest import query
+from ..conftest import ROOT, query
 from .conftest import DAY, html_of, report_params
 from .test_browser import CHROMIUM, Chromium
 
@@ -348,6 +351,149 @@ def test_coholding_equals_raw_positions(example_warehouse, analysis_reports, day
         assert lifts  # the example has pairs held by three clients on its last session
 
 
+# ---- 6. beyond the page: loyalty, movers, industries, trapped together, projection -----------
+
+@pytest.mark.parametrize("day", [DAY, LAST])
+def test_loyalty_table_equals_the_scores(example_warehouse, analysis_reports, day):
+    """Every client's score of mart.client_loyalty, grouped by its segment and tier of the day:
+    counts, medians (statistics.median) and shares as the table shows them."""
+    scores = query(example_warehouse, """
+        select l.loyalty, coalesce(s.segment, 'none') as segment, w.wealth_tier
+        from mart.client_loyalty as l
+        inner join mart.client_windows as w using (as_of_date, client_id)
+        left join mart.client_segments as s using (as_of_date, client_id)
+        where l.as_of_date = $day""", {"day": day}).rows()
+    groups = {"全体客户": [x for x, _, _ in scores]}
+    for x, seg, tier in scores:
+        groups.setdefault(SEGMENTS.get(seg, "未分群"), []).append(x)
+        groups.setdefault(TIER_NAMES[tier], []).append(x)
+    rows = {r[0].split(" · ")[-1]: r for r in table_rows(section(html_of(analysis_reports[day])), "loyalty-table")}
+    assert set(rows) == set(groups)
+    for name, xs in groups.items():
+        row = rows[name]
+        assert row[1] == fmt_count(len(xs))
+        assert row[4] == fmt_num(statistics.median(xs), 1)
+        assert row[6] == fmt_pct(sum(x < 40 for x in xs) / len(xs))
+        assert row[7] == fmt_pct(sum(x >= 70 for x in xs) / len(xs))
+
+
+def test_movers_are_the_largest_changes_since_september_masked(example_warehouse, analysis_reports):
+    """The movers of 10-29 against 09-30, from mart.client_loyalty: the 10 largest rises and
+    falls (ties by client number), each name masked as 张* / 张*丰."""
+    changes = query(example_warehouse, """
+        select n.client_id, k.client_name, o.loyalty as then_, n.loyalty as now_, n.loyalty - o.loyalty as change
+        from mart.client_loyalty as n
+        inner join mart.client_loyalty as o on o.client_id = n.client_id and o.as_of_date = '2024-09-30'
+        inner join raw.clients as k on k.client_id = n.client_id and k.as_of_date = n.as_of_date
+        where n.as_of_date = $day and n.loyalty <> o.loyalty""", {"day": LAST}).rows()
+    html = section(html_of(analysis_reports[LAST]))
+    assert "与上月最后一个交易日（2024-09-30）相比" in html
+    for table, sign in (("movers-up", 1), ("movers-down", -1)):
+        expected = sorted((c for c in changes if c[4] * sign > 0), key=lambda c: (-abs(c[4]), c[0]))[:10]
+        shown = table_rows(html, table)
+        assert [r[1] for r in shown] == [c[0] for c in expected]
+        assert [r[2] for r in shown] == [mask_name(c[1]) for c in expected]
+        assert [r[6] for r in shown] == [f"{c[4]:+.2f}" for c in expected]
+        assert all(r[2].count("*") >= 1 and r[2] != c[1] for r, c in zip(shown, expected))
+
+
+def valued_positions(warehouse: Path, day: dt.date) -> list[tuple[str, str, float, float]]:
+    """(client, industry, market value, cost) of each position on `day`: the day's close or the
+    latest earlier one, the industry from data/reference/securities.parquet ('未分类' when the
+    file lacks the security)."""
+    industry = {(m, c): i for m, c, i in pl.read_parquet(ROOT / "data/reference/securities.parquet")
+                .select("market", "code", "industry").iter_rows()}
+    quotes = query(warehouse, "select as_of_date, market, security_code, close from raw.quotes "
+                              "where as_of_date <= $day order by as_of_date", {"day": day}).rows()
+    close = {(m, c): x for _, m, c, x in quotes}  # the latest wins
+    return [(cid, industry.get((m, c), "未分类"), q * close.get((m, c), 0.0), cost)
+            for cid, m, c, q, cost in query(warehouse, """select client_id, market, security_code, quantity, cost_amount
+                from raw.positions where as_of_date = $day""", {"day": day}).rows()]
+
+
+INDUSTRY_LABELS = {"IT设备": "信息技术设备", "未分类": "未分类（行业未知）"}
+
+
+@pytest.mark.parametrize("day", [DAY, LAST])
+def test_top_industries_count_the_clients_positions(example_warehouse, analysis_reports, day):
+    """Each client's industry of largest market value (ties by name), counted: the table's rows
+    in order (most clients first, then by name), whole numbers."""
+    by_client: dict[str, Counter] = defaultdict(Counter)
+    for cid, industry, value, _ in valued_positions(example_warehouse, day):
+        by_client[cid][industry] += value
+    top = Counter(min(v.items(), key=lambda kv: (-kv[1], kv[0]))[0] for v in by_client.values())
+    expected = sorted(top.items(), key=lambda kv: (-kv[1], kv[0]))[:12]
+    shown = table_rows(section(html_of(analysis_reports[day])), "industry-table")
+    assert [(r[0], r[1]) for r in shown] == [(INDUSTRY_LABELS.get(i, i), str(n)) for i, n in expected]
+    assert [r[2] for r in shown] == [fmt_pct(n / len(by_client)) for _, n in expected]
+
+
+def test_industries_trapped_together_equal_the_positions(example_warehouse, analysis_reports):
+    """On 10-15: positions with cost > 0 and value <= 0.9 x cost, by industry; pairs of
+    industries with at least 3 clients trapped in both, lift = n_ab x N / (n_a x n_b)."""
+    trapped: dict[str, set] = defaultdict(set)
+    for cid, industry, value, cost in valued_positions(example_warehouse, DAY):
+        if cost > 0 and cost - value >= 0.1 * cost - 1e-9:
+            trapped[cid].add(industry)
+    n = len(trapped)
+    count = Counter(i for s in trapped.values() for i in s)
+    pairs = Counter((a, b) for s in trapped.values() for a in s for b in s if a < b)
+    expected = sorted(((a, b, k, k * n / (count[a] * count[b])) for (a, b), k in pairs.items() if k >= 3),
+                      key=lambda p: (-p[3], -p[2], p[0], p[1]))[:10]
+    assert expected  # the example has industries trapped together on 10-15
+    html = section(html_of(analysis_reports[DAY]))
+    assert f"的 {n} 名客户中" in html
+    assert [(r[0], r[1], r[2], r[5]) for r in table_rows(html, "trapped-industry-table")] == [
+        (a, b, str(k), fmt_num(lift, 2)) for a, b, k, lift in expected]
+
+
+PROJECTED = """
+delete from mart.flow_projection;
+insert into mart.flow_projection by name
+select * from (values
+    (date '2024-06-01', date '2024-06-28', true, 100, 1000.0, 0, null, null, null, null, null, null),
+    (date '2024-07-01', date '2024-07-31', true, 110, 1200.0, 1, null, null, null, null, 120.0, 1400.0),
+    (date '2024-08-01', date '2024-08-30', true, 130, 1100.0, 2, 120.0, 1400.0, 120 / 130 - 1, 1400 / 1100 - 1,
+     145.0, 1150.0),
+    (date '2024-09-01', date '2024-09-30', true, 136, 1400.0, 3, 145.0, 1150.0, 145 / 136 - 1, 1150 / 1400 - 1,
+     148.0, 1400 + 400 / 3),
+    (date '2024-10-01', date '2024-10-29', false, 140, 1500.0, 4, 148.0, 1400 + 400 / 3, null, null, null, null)
+) as t(month_start, month_end, complete, clients_end, assets_end, basis_months, projected_clients,
+       projected_assets, clients_error, assets_error, next_clients, next_assets)
+"""
+
+
+def test_projection_line_and_its_mean_error(example_warehouse, tmp_path):
+    """With the months of tests/analysis' projection by hand stored: on 10-29 (October in
+    progress) its projection, 148 clients and 1,400 + 400 / 3 of assets; on 09-30 (September
+    complete) the same numbers as the next month's. The errors of August and September:
+    |120 / 130 - 1| and |145 / 136 - 1| for clients, |1,400 / 1,100 - 1| and |1,150 / 1,400 - 1|
+    for assets, averaged."""
+    path = tmp_path / "warehouse.duckdb"
+    shutil.copy(example_warehouse, path)
+    with duckdb.connect(str(path)) as con:
+        con.execute(PROJECTED)
+    clients_mae = (abs(120 / 130 - 1) + abs(145 / 136 - 1)) / 2
+    assets_mae = (abs(1400 / 1100 - 1) + abs(1150 / 1400 - 1)) / 2
+    tail = f"（过去 2 个月平均误差：客户数 {fmt_pct(clients_mae)}，资产 {fmt_pct(assets_mae)}）。"
+    html = section(html_of(render_report(path, LAST, tmp_path / "out")))
+    line = re.search(r'id="projection">(.*?)</p>', html).group(1)
+    assert re.sub(r"</?strong>", "", line) == f"本月（2024年10月）末预测：客户 148 人，托管资产 {fmt_cny(1400 + 400 / 3)}{tail}"
+    with connect(path, read_only=True) as con:
+        p = client_analysis(con, dt.date(2024, 9, 30), report_params(dt.date(2024, 9, 30)))["projection"]
+    assert (p["month_label"], p["current"], p["clients"], p["error_months"]) == ("2024年10月", False, 148.0, 2)
+    assert (p["clients_mae"], p["assets_mae"]) == pytest.approx((clients_mae, assets_mae))
+    rows = table_rows(html, "projection-table")
+    assert [r[0] for r in rows][:2] == ["2024年10月 （未结束）", "2024年9月"]
+    assert rows[1][6:] == ["145", fmt_change(145 / 136 - 1), fmt_cny(1150), fmt_change(1150 / 1400 - 1)]
+
+
+def test_projection_needs_two_complete_months(analysis_reports):
+    """The example starts on 2024-09-18: September is the one complete month, no projection."""
+    html = section(html_of(analysis_reports[LAST]))
+    assert "月末预测需要此前至少 2 个连续的完整月份，目前不足，暂无预测。" in html
+
+
 # ---- language, old warehouses, the browser ---------------------------------------------------
 
 @pytest.mark.parametrize("day", [DAY, LAST])
@@ -361,13 +507,21 @@ def test_section_reads_in_chinese_only(analysis_reports, day):
         assert not re.search(r"[A-Za-z]{2,}", label)
 
 
-def test_aggregates_only(example_warehouse, analysis_reports):
-    """No client identifier or name in the section."""
+def without_movers(html: str) -> str:
+    """The section without the loyalty movers' tables (the one place clients are listed)."""
+    return re.sub(r'<table class="compact" id="movers-(up|down)">.*?</table>', "", html, flags=re.S)
+
+
+def test_aggregates_only_but_the_movers_and_never_a_name(example_warehouse, analysis_reports):
+    """No client's name anywhere in the section (the movers' are masked), and no client number
+    outside the loyalty movers' tables."""
     ids = set(query(example_warehouse, "select distinct client_id from raw.clients")["client_id"])
     names = set(query(example_warehouse, "select distinct client_name from raw.clients")["client_name"])
     for day in (DAY, LAST):
         html = section(html_of(analysis_reports[day]))
-        assert not [x for x in ids | names if x and x in html]
+        assert not [x for x in names if x and x in html]
+        assert not [x for x in ids if x and x in without_movers(html)]
+        assert 'id="movers-up"' in html
 
 
 @pytest.mark.parametrize("how", ["old_file", "no_rows"])
@@ -419,7 +573,7 @@ def test_section_in_headless_chromium(analysis_reports, tmp_path):
     assert box["height"] > 1000
     labels = [s["label"] for s in svgs]
     for label in ("各资产层级的客户、资产与收入占比（本月至今）", "收入集中度曲线（本月至今）", "客户属性与分群占比",
-                  "各属性与分群的关联度", "各交易渠道净佣金"):
+                  "各属性与分群的关联度", "各交易渠道净佣金", "忠诚度分布（按分群与资产层级）", "客户第一大持仓行业"):
         assert label in labels
     for s in svgs:
         assert s["width"] > 100 and s["height"] > 50 and s["marks"] >= 3, s

@@ -97,7 +97,9 @@ class ChurnConfig(_Section):
     horizon: int = Field(20, description="sessions after the day in which a churn_event makes the label positive")
     valid_sessions: int = Field(20, description="latest labelled sessions held out for validation (time split)")
     train_sessions: int = Field(250, description="most labelled sessions a fit reads (the most recent ones)")
-    min_label_sessions: int = Field(20, description="fewest labelled sessions for a fit; fewer: rule score")
+    min_label_sessions: int = Field(
+        20, description="fewest labelled sessions a fit trains on; a fit needs valid_sessions more to be compared "
+                        "with the rule (fewer: rule score)")
     min_positive_clients: int = Field(
         10, description="fewest distinct churning clients in the training labels; fewer: rule score")
     max_negatives: int = Field(60_000, description="most negative client-days a fit uses (weighted subsample)")
@@ -117,6 +119,28 @@ class ChurnConfig(_Section):
     threads: int = Field(
         1, description="OpenMP threads of the boosting (1: measured 6x faster than 2 on a busy 2-core machine)")
     random_state: int = Field(7, description="seed of sampling, boosting and importance")
+    tie_break: float = Field(
+        0.001, description="share of a score that only orders equal scores: of a model score, the uncalibrated "
+                           "trees (a logistic of their decision function; isotonic calibration is a step function), "
+                           "moving no probability by more than this; of the rule score, the fall from the peak")
+    rule_weights: dict[str, float] = Field(
+        {"withdrawals": 1.0, "idle": 0.75, "outflow": 0.25, "liquidation": 0.25},
+        description="the rule score's weight of each component (each in [0, 1)): risk = 1 - prod(1 - weight x "
+                    "component), so one strong signal is enough and every other one adds to it")
+    rule_withdrawal_days: float = Field(
+        2.0, description="rule, withdrawals: days with money out in the lookback (those of the last window count "
+                         "twice) at which the component is 1 - 1/e")
+    rule_outflow_share: float = Field(
+        0.1, description="rule, outflow: net transfers out over the window as a share of the lookback's peak at "
+                         "which the component is 1 - 1/e")
+    rule_idle_trades: float = Field(
+        3.0, description="rule, idle: trades the client would have made lately at its own earlier rate and did not, "
+                         "at which the component is 1 - 1/e")
+    rule_idle_prior: float = Field(
+        5.0, description="rule, idle: sessions without a trade added to the client's earlier history (the lookback "
+                         "before the last 5 sessions), so that a short history does not make a high trading rate")
+    rule_high: float = Field(0.9, description="rule score from which the report shows the level 高 (high)")
+    rule_medium: float = Field(0.7, description="rule score from which the report shows the level 中 (medium)")
 
 
 class AnalysisConfig(_Section):

@@ -1,6 +1,6 @@
 """Synthetic branches for the demo, tests and bench: realistic daily extracts from real
 A-share bars (data/reference/). Production never imports it."""
 
-from .branch import generate
+from .branch import Leavers, generate
 
-__all__ = ["generate"]
+__all__ = ["Leavers", "generate"]

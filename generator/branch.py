@@ -13,6 +13,8 @@ segmentation and churn models have something real to find:
   churner       trades like `stable`, slows down and withdraws, then sells everything
                 over a few days and withdraws >= 80 % of its assets; a third of them
                 close the account that day (listed once with close_date, then gone)
+`Leavers` changes who leaves and how (shares, timing, a gradual fade, leavers of other
+personas); its default is the churner above and leaves the output byte-identical.
 
 Who a client is goes with how it behaves, as in a Chinese branch, strongly enough to be
 found on a few thousand clients and never decisively (each client's persona is drawn
@@ -135,6 +137,30 @@ class _Behaviour:
 BEHAVIOUR = _Behaviour()
 
 
+@dataclass(frozen=True)
+class Leavers:
+    """Who leaves and how (the defaults are the churner persona of the module docstring).
+
+    Another configuration checks that a churn score does not just learn one way of leaving
+    (bench/churn_eval.py): other shares and timing, and leavers drawn from other personas,
+    who keep their persona's habits until they fade out.
+    """
+
+    churner_share: float = 0.08  # share of the churner persona (the others scale to fill)
+    also_leave: tuple = (0.0, 0.0, 0.0)  # share of stable, aggressive, conservative clients who leave too
+    first: float = 0.1  # sell-offs start between this share of the range and 5 sessions before its end
+    fade: tuple = (5, 21)  # sessions of slow-down before the sell-off: integers in [lo, hi)
+    fade_trade: float = 0.3  # trading chance while fading, times the persona's
+    gradual: bool = False  # the trading chance falls linearly to fade_trade over the fade (else at once)
+    fade_withdraw: float = 0.15  # chance of a withdrawal on a fading day
+    fade_withdraw_share: tuple = (0.2, 0.4)  # share of cash withdrawn then: lo + width x U(0, 1)
+    sell_days: tuple = (1, 5)  # sessions of the sell-off: integers in [lo, hi)
+    close_share: float = 1 / 3  # leavers who close the account on their churn day
+
+
+LEAVERS = Leavers()
+
+
 def _arr(name: str) -> np.ndarray:
     return np.asarray(getattr(BEHAVIOUR, name))
 
@@ -232,10 +258,18 @@ def _stratified(rng: np.random.Generator, n: int, shares: np.ndarray) -> np.ndar
     return rng.permutation(np.repeat(np.arange(len(shares)), counts))
 
 
-def _assign_personas(rng: np.random.Generator, assets: np.ndarray) -> np.ndarray:
-    """Personas in PERSONA_SHARES; dormant only with >= 20,000 CNY, churners >= 5,000."""
+def persona_shares(leavers: Leavers) -> np.ndarray:
+    """PERSONA_SHARES with the churner share of `leavers`, the other personas scaled to fill."""
+    if leavers.churner_share == PERSONA_SHARES[CHURNER]:
+        return PERSONA_SHARES
+    rest = PERSONA_SHARES[:CHURNER] * (1 - leavers.churner_share) / PERSONA_SHARES[:CHURNER].sum()
+    return np.append(rest, leavers.churner_share)
+
+
+def _assign_personas(rng: np.random.Generator, assets: np.ndarray, shares: np.ndarray = PERSONA_SHARES) -> np.ndarray:
+    """Personas in `shares`; dormant only with >= 20,000 CNY, churners >= 5,000."""
     n = len(assets)
-    counts = np.bincount(_stratified(rng, n, PERSONA_SHARES), minlength=5)
+    counts = np.bincount(_stratified(rng, n, shares), minlength=5)
     persona = np.full(n, -1)
     for p, floor in ((DORMANT, 2_000_000), (CHURNER, 500_000)):
         pool = rng.permutation(np.flatnonzero((persona < 0) & (assets >= floor)))
@@ -248,13 +282,14 @@ def _assign_personas(rng: np.random.Generator, assets: np.ndarray) -> np.ndarray
 class _Branch:
     """The branch's books for all clients as arrays; one `step()` per session."""
 
-    def __init__(self, rng: np.random.Generator, ref: Reference, tix: list[int], n: int):
-        self.rng, self.ref, self.tix, self.n = rng, ref, tix, n
+    def __init__(self, rng: np.random.Generator, ref: Reference, tix: list[int], n: int,
+                 leavers: Leavers = LEAVERS):
+        self.rng, self.ref, self.tix, self.n, self.leavers = rng, ref, tix, n, leavers
         n_days = len(tix)
         bucket = _stratified(rng, n, SIZE_SHARES)
         lo, hi = np.log(SIZE_EDGES[bucket]), np.log(SIZE_EDGES[bucket + 1])
         self.init_assets = np.rint(np.exp(lo + rng.random(n) * (hi - lo)) * 100).astype(np.int64)
-        self.persona = p = _assign_personas(rng, self.init_assets)
+        self.persona = p = _assign_personas(rng, self.init_assets, persona_shares(leavers))
         big = self.init_assets >= 50_000_000
         rate_probs = np.where(big[:, None], [0.5, 0.3, 0.15, 0.05], [0.1, 0.25, 0.3, 0.35])
         self.rate = COMMISSION_RATES[people.pick_rows(rng, rate_probs)]
@@ -281,12 +316,15 @@ class _Branch:
         # Churn schedule: slow-down from pre_start, sell-off from sell_start for sell_days.
         never = n_days + 10**6
         churner = p == CHURNER
+        if any(leavers.also_leave):  # drawn only then: the default branch stays byte-identical
+            churner |= rng.random(n) < np.append(leavers.also_leave, [0.0, 0.0])[p]  # not dormant ones
         self.sell_start = np.full(n, never)
         if n_days >= 8:
-            self.sell_start[churner] = rng.integers(max(1, n_days // 10), n_days - 5, size=churner.sum())
-        self.pre_start = self.sell_start - rng.integers(5, 21, size=n)
-        self.sell_days = rng.integers(1, 5, size=n)
-        self.closes = churner & (rng.random(n) < 1 / 3)
+            first = max(1, int(n_days * leavers.first + 1e-9))
+            self.sell_start[churner] = rng.integers(first, n_days - 5, size=churner.sum())
+        self.pre_start = self.sell_start - rng.integers(*leavers.fade, size=n)
+        self.sell_days = rng.integers(*leavers.sell_days, size=n)
+        self.closes = churner & (rng.random(n) < leavers.close_share)
         self.churn_state = np.zeros(n, dtype=np.int8)  # 0 normal, 1 selling out, 2 gone
         self.churn_day = np.full(n, -1)
 
@@ -373,7 +411,11 @@ class _Branch:
         self._transfers(normal, slowing)
         self._churn(d, t, present)
 
-        p_trade = np.where(slowing, 0.3, 1.0) * _arr("p_trade")[p]
+        fade = self.leavers.fade_trade
+        if self.leavers.gradual:  # from 1 on pre_start down to fade_trade on the sell-off
+            span = np.maximum(self.sell_start - self.pre_start, 1)
+            fade = 1.0 - (1.0 - fade) * np.clip((d - self.pre_start) / span, 0.0, 1.0)
+        p_trade = np.where(slowing, fade, 1.0) * _arr("p_trade")[p]
         p_trade = np.where(opening, np.maximum(p_trade, 0.8), p_trade)
         active = (normal | opening) & (rng.random(n) < p_trade)
         self._round(t, active)
@@ -386,9 +428,10 @@ class _Branch:
         dep = normal & ~slowing & (rng.random(n) < _arr("p_deposit")[p])
         amount = np.maximum(np.rint(self.assets * (0.05 + 0.25 * rng.random(n)) / 10_000), 10) * 10_000
         self.deposit = np.where(dep, amount, self.deposit).astype(np.int64)
-        p_wd = np.where(slowing, 0.15, _arr("p_withdraw")[p])
+        p_wd = np.where(slowing, self.leavers.fade_withdraw, _arr("p_withdraw")[p])
         wd = normal & ~dep & (rng.random(n) < p_wd)
-        share = np.where(slowing, 0.2 + 0.4 * rng.random(n), 0.1 + 0.5 * rng.random(n))
+        lo, width = self.leavers.fade_withdraw_share
+        share = np.where(slowing, lo + width * rng.random(n), 0.1 + 0.5 * rng.random(n))
         self.withdraw = np.where(wd, np.floor(self.cash * share / 10_000) * 10_000, 0).astype(np.int64)
         self.cash += np.where(dep, self.deposit, 0) - self.withdraw
 
@@ -635,12 +678,14 @@ def generate(
     seed: int,
     encoding: str = "utf-8",
     fmt: str = "csv",
+    leavers: Leavers = LEAVERS,
 ) -> list[dt.date]:
     """Write `sessions` days of extracts for `clients` clients under out_dir; return the days.
 
     Folders are out_dir/YYYY-MM-DD/ (the first one is the first session >= start) plus
     out_dir/_truth/personas.parquet. Same arguments give byte-identical files.
-    `encoding` (utf-8, gbk, gb18030) applies to CSV; `fmt` is csv or parquet.
+    `encoding` (utf-8, gbk, gb18030) applies to CSV; `fmt` is csv or parquet; `leavers`
+    changes who leaves and how (the default is the churner persona).
     """
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"fmt must be 'csv' or 'parquet', got {fmt!r}")
@@ -651,7 +696,7 @@ def generate(
     ref = load_reference()
     days, tix = _sessions(start, sessions, ref)
     rng = np.random.default_rng(seed)
-    branch = _Branch(rng, ref, tix, clients)
+    branch = _Branch(rng, ref, tix, clients, leavers)
     client_frame, brokers = _roster(rng, branch, days)
     out_dir = Path(out_dir)
     credited = interest_days(days)

@@ -1,15 +1,20 @@
 """Churn risk: P(churn_event within the next `horizon` sessions), and why (drivers).
 
-Pure functions; the Dagster asset reads features (sql/models/churn_features.sql) and
-labels (sql/models/churn_labels.sql) and writes the scores. docs/models.md explains:
+Pure functions; the writer (models/churn_sessions.py) reads features
+(sql/features/churn_features.sql) and labels (sql/features/churn_labels.sql) and writes the
+scores. docs/models.md explains:
 
+* rule (before a model exists, or while it does not rank better): `rule_score`, a monotone
+  score of the client's own history - withdrawals, trading that stopped against its own rate,
+  net outflow, holdings sold - a rank, not a probability.
 * split: the latest `valid_sessions` labelled sessions validate; training stops `horizon`
-  sessions before them (purge: no churn event is seen by both sides). The model in force
-  is then refitted on all labelled sessions.
+  sessions before them (purge: no churn event is seen by both sides). With too short a
+  history for that, later sessions of held-out clients validate (`holdout`). The model in
+  force is then refitted on all labelled sessions.
+* handover: the fit is kept only if it ranks the validation rows better than the rule.
 * model: HistGradientBoostingClassifier in CalibratedClassifierCV (isotonic when there are
-  enough positives, else sigmoid); negatives are subsampled and weighted back.
-* fallback (too little history or no churner in the labels): `rule_score`, a transparent
-  score from net outflow, inactivity and the fall from the peak.
+  enough positives, else sigmoid); negatives are subsampled and weighted back. The score
+  takes `tie_break` of the uncalibrated trees, so that an isotonic step is still ordered.
 * drivers: contribution = permutation importance x max(0, direction x z-score); the three
   largest become readable reasons (`describe_driver`).
 """
@@ -25,6 +30,7 @@ import polars as pl
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.inspection import permutation_importance
+from scipy.special import expit
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from core.config import ChurnConfig
@@ -34,21 +40,31 @@ FEATURES = (
     "withdraw_days_w", "activity_5", "activity_w", "activity_l", "trade_trend",
     "assets_change_w", "market_value_change_w", "days_since_last_trade", "never_traded",
     "cash_ratio", "concentration", "trapped_ratio", "pnl_rate", "log_tenure",
-    "history_share", "churned_recently",
+    "history_share", "churned_recently", "holdings_cost_change_w", "withdraw_days_l", "active_days_5",
+    "present_days_5", "active_days_l", "present_days_l",
 )
 RULE_VERSION = "rule"
 # Who the client is rather than what it does: used by the model, never given as a reason.
-NOT_DRIVERS = ("log_assets", "log_tenure", "history_share")
-# The fallback score: weight, direction, and how the feature maps to [0, 1].
-RULE = {
-    "net_outflow_share_w": (0.5, 1.0, lambda v: np.clip(v, 0, 1)),
-    "days_since_last_trade": (0.3, 1.0, lambda v: np.clip(v / 60, 0, 1)),
-    "assets_to_peak": (0.2, -1.0, lambda v: np.clip(1 - v, 0, 1)),
+NOT_DRIVERS = ("log_assets", "log_tenure", "history_share", "active_days_5", "present_days_5", "active_days_l",
+               "present_days_l")
+# The rule's components (core/config.py rule_weights) and the feature each one's reason is
+# written from (drivers under the rule).
+RULE_REASONS = {
+    "withdrawals": "withdraw_days_l",
+    "idle": "days_since_last_trade",
+    "outflow": "net_outflow_share_w",
+    "liquidation": "holdings_cost_change_w",
 }
 
 
 class NotEnoughData(ValueError):
     """Too little history or no churner in the labels: the caller falls back to the rule."""
+
+
+def fit_sessions(config: ChurnConfig) -> int:
+    """Labelled sessions a fit needs: min_label_sessions to train on and valid_sessions more
+    to compare it with the rule on (a fit that cannot be compared could not replace it)."""
+    return config.min_label_sessions + config.valid_sessions
 
 
 @dataclass
@@ -63,27 +79,108 @@ class ChurnModel:
     std: np.ndarray | None = None
     metrics: dict[str, float] = field(default_factory=dict)
     note: str = ""
+    compared_on: str | None = None  # rule: the session a fit was compared with it and lost
 
-    def score(self, x: np.ndarray) -> np.ndarray:
+    def score(self, x: np.ndarray, config: ChurnConfig) -> np.ndarray:
         if self.estimator is None:
-            return rule_score(x)
-        return self.estimator.predict_proba(x)[:, 1]
+            return rule_score(x, config)
+        return model_score(self.estimator, x, config.tie_break)
+
+    def beats_rule(self) -> bool:
+        """Whether the fit ranked its held-out rows better than the rule (no comparison: no)."""
+        return "auc" in self.metrics and self.metrics["auc"] > self.metrics.get("auc_rule", 1.0)
 
 
 def column(x: np.ndarray, name: str) -> np.ndarray:
     return x[:, FEATURES.index(name)]
 
 
-def rule_score(x: np.ndarray) -> np.ndarray:
-    """0.5 x net outflow share (20 sessions, of the peak) + 0.3 x min(days without trade / 60, 1)
-    + 0.2 x fall from the 60-session peak; in [0, 1]. A ranking, not a calibrated probability."""
-    return np.clip(sum(w * f(column(x, name)) for name, (w, _, f) in RULE.items()), 0.0, 1.0)
+# ---- the rule -----------------------------------------------------------------------
+def rule_components(x: np.ndarray, config: ChurnConfig) -> dict[str, np.ndarray]:
+    """The rule's components, each in [0, 1) and nondecreasing in what signals leaving,
+    each measured against the client's own history (docs/models.md, "The rule"):
+
+    withdrawals  days with money out in the lookback, those of the last window twice;
+    idle         trades missed lately at the client's own earlier rate: the rate of the
+                 lookback's sessions before the last 5 (shrunk by rule_idle_prior sessions
+                 without a trade), times the sessions since the last trade, or the trades
+                 expected in the last 5 sessions minus those made, whichever is more. Fewer
+                 recent trades never lower it; a client without earlier trades has none to miss;
+    outflow      net transfers out over the window, as a share of the lookback's peak;
+    liquidation  share of the holdings' cost gone since a window ago (sold or moved out).
+    Saturating (1 - exp(-v / scale)) rather than clipped, so equal scores need equal inputs.
+    """
+    v = {name: np.nan_to_num(column(x, name)) for name in (
+        "withdraw_days_l", "withdraw_days_w", "net_outflow_share_w", "days_since_last_trade", "never_traded",
+        "active_days_5", "present_days_5", "active_days_l", "present_days_l", "holdings_cost_change_w")}
+    earlier = np.maximum(v["present_days_l"] - v["present_days_5"], 0.0)
+    rate = np.maximum(v["active_days_l"] - v["active_days_5"], 0.0) / (earlier + config.rule_idle_prior)
+    gap = np.where(v["never_traded"] > 0, 0.0, np.minimum(v["days_since_last_trade"], v["present_days_l"]))
+    missed = np.maximum(rate * gap, rate * v["present_days_5"] - v["active_days_5"])
+    return {
+        "withdrawals": -np.expm1(-(v["withdraw_days_l"] + v["withdraw_days_w"]) / config.rule_withdrawal_days),
+        "idle": -np.expm1(-np.maximum(missed, 0.0) / config.rule_idle_trades),
+        "outflow": -np.expm1(-np.maximum(v["net_outflow_share_w"], 0.0) / config.rule_outflow_share),
+        "liquidation": np.clip(-np.expm1(v["holdings_cost_change_w"]), 0.0, 1.0),
+    }
 
 
-def rule_model(note: str) -> ChurnModel:
-    importance = np.array([RULE[f][0] if f in RULE else 0.0 for f in FEATURES])
-    direction = np.array([RULE[f][1] if f in RULE else 1.0 for f in FEATURES])
-    return ChurnModel(RULE_VERSION, None, importance, direction, note=note)
+def _rule_weights(config: ChurnConfig) -> dict[str, float]:
+    w = config.rule_weights
+    if set(w) != set(RULE_REASONS) or not all(0.0 <= v <= 1.0 for v in w.values()):
+        raise ValueError(f"churn.rule_weights needs a weight in [0, 1] for each of {sorted(RULE_REASONS)}, got {w}")
+    return w
+
+
+def combine(components: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
+    """1 - prod(1 - weight x component): in [0, 1) for components in [0, 1) and weights in
+    [0, 1], nondecreasing in each component; one strong signal is enough, and each other
+    one closes part of the remaining gap."""
+    stay = 1.0
+    for name, c in components.items():
+        stay = stay * (1.0 - weights[name] * c)
+    return 1.0 - stay
+
+
+def rule_score(x: np.ndarray, config: ChurnConfig) -> np.ndarray:
+    """1 - prod(1 - weight x component) over the rule's components, in [0, 1): monotone in
+    each component. Counts make equal scores common (two withdrawals; on a warehouse's first
+    session nobody has a history), so tie_break of the score orders them: the fall from the
+    lookback's peak, then the peak's size (more at stake first; neither goes down when the
+    client withdraws more or trades less). 0 for a client that churned within the lookback
+    (already gone: its next churn_event is not in sight). A ranking, not a probability."""
+    signal = combine(rule_components(x, config), _rule_weights(config))
+    to_peak = np.clip(np.nan_to_num(column(x, "assets_to_peak"), nan=1.0), 0.0, 1.0)
+    assets = np.expm1(np.nan_to_num(column(x, "log_assets")))
+    stake = np.log1p(np.divide(assets, to_peak, out=assets.copy(), where=to_peak > 0))
+    # everything gone (the peak is not in the features then): the most at stake
+    order = 0.9 * (1.0 - to_peak) + 0.1 * np.where(to_peak > 0, stake / (1.0 + stake), 1.0)
+    score = (1.0 - config.tie_break) * signal + config.tie_break * order
+    return score * (np.nan_to_num(column(x, "churned_recently")) == 0)
+
+
+def rule_model(note: str, compared_on: str | None = None) -> ChurnModel:
+    importance = np.zeros(len(FEATURES))
+    for name, feature in RULE_REASONS.items():
+        importance[FEATURES.index(feature)] = 1.0
+    return ChurnModel(RULE_VERSION, None, importance, np.ones(len(FEATURES)), note=note, compared_on=compared_on)
+
+
+def model_score(estimator: CalibratedClassifierCV, x: np.ndarray, tie_break: float) -> np.ndarray:
+    """(1 - tie_break) x calibrated probability + tie_break x logistic(trees' decision).
+
+    Isotonic calibration is a step function: many clients share a step (e.g. all at 47.7 %),
+    and the top of a day's list would be in arbitrary order. The second term is strictly
+    increasing in the trees' score, so the sum orders clients as the trees do, and no
+    probability moves by more than tie_break. The calibrated classifier's own computation
+    (ensemble=False: one set of trees, one calibrator), done once.
+    """
+    if len(x) == 0:
+        return np.zeros(0)
+    (calibrated,) = estimator.calibrated_classifiers_
+    raw = calibrated.estimator.decision_function(x)
+    p = np.clip(calibrated.calibrators[0].predict(raw), 0.0, 1.0)
+    return (1.0 - tie_break) * p + tie_break * expit(raw)
 
 
 # ---- metrics ------------------------------------------------------------------------
@@ -143,14 +240,9 @@ def build_estimator(config: ChurnConfig, positives: int, folds=None) -> Calibrat
     return CalibratedClassifierCV(trees, method=method, cv=folds or config.calibration_folds, ensemble=False)
 
 
-def client_folds(frame: pl.DataFrame, config: ChurnConfig) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Calibration folds that hold out whole clients, stratified by client: churning clients and
-    the others are each dealt round-robin to the folds in a seeded random order.
-
-    Unshuffled folds of time-sorted rows would calibrate on another period (measured: ECE
-    0.066 instead of 0.006); shuffled rows would calibrate on the same clients' next days.
-    Not sklearn's StratifiedGroupKFold: it loops over clients in Python (6.8 s for 63k clients).
-    """
+def client_fold(frame: pl.DataFrame, config: ChurnConfig) -> np.ndarray:
+    """The fold (0..calibration_folds - 1) of each row's client, stratified by client: churning
+    clients and the others are each dealt round-robin to the folds in a seeded random order."""
     k = config.calibration_folds
     clients = frame.group_by("client_id", maintain_order=True).agg(churner=pl.col("label").any())
     order = np.random.default_rng(config.random_state).permutation(clients.height)
@@ -159,9 +251,19 @@ def client_folds(frame: pl.DataFrame, config: ChurnConfig) -> list[tuple[np.ndar
     for flag in (True, False):
         dealt = order[churner == flag]
         fold[dealt] = np.arange(len(dealt)) % k
-    rows = frame.select("client_id").join(clients.select("client_id").with_columns(fold=fold), on="client_id",
+    return frame.select("client_id").join(clients.select("client_id").with_columns(fold=fold), on="client_id",
                                           how="left", maintain_order="left")["fold"].to_numpy()
-    return [(np.flatnonzero(rows != f), np.flatnonzero(rows == f)) for f in range(k)]
+
+
+def client_folds(frame: pl.DataFrame, config: ChurnConfig) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Calibration folds that hold out whole clients (`client_fold`).
+
+    Unshuffled folds of time-sorted rows would calibrate on another period (measured: ECE
+    0.066 instead of 0.006); shuffled rows would calibrate on the same clients' next days.
+    Not sklearn's StratifiedGroupKFold: it loops over clients in Python (6.8 s for 63k clients).
+    """
+    rows = client_fold(frame, config)
+    return [(np.flatnonzero(rows != f), np.flatnonzero(rows == f)) for f in range(config.calibration_folds)]
 
 
 def _xyw(frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -175,6 +277,34 @@ def split_sessions(days: list, config: ChurnConfig) -> tuple[list, list]:
     valid = days[-config.valid_sessions:]
     train = days[: max(len(days) - config.valid_sessions - config.horizon, 0)]
     return train, valid
+
+
+def holdout(frame: pl.DataFrame, days: list, config: ChurnConfig) -> tuple[pl.DataFrame, pl.DataFrame, str] | None:
+    """(training rows, validation rows, how) for the checked fit and the comparison with the rule.
+
+    The time split (`split_sessions`) when its parts are big enough. A young warehouse has
+    too few labelled sessions for it (training + purge + valid: 60): then the latest
+    valid_sessions labelled sessions (at most half of them) of one client fold validate, and
+    the earlier sessions of the other clients train. The two parts share no client, so no
+    churn event labels rows on both sides and no purge is needed. None: no validation part
+    with both classes, or no positive to train on.
+    """
+    train_days, valid_days = split_sessions(days, config)
+    train = frame.filter(pl.col("as_of_date").is_in(train_days))
+    valid = frame.filter(pl.col("as_of_date").is_in(valid_days))
+    if (len(train_days) >= config.min_label_sessions and train.filter(pl.col("label"))["client_id"].n_unique()
+            >= config.min_positive_clients and valid["label"].any()):
+        return train, valid, (f"validated on {valid_days[0]}..{valid_days[-1]}, trained on "
+                              f"{train_days[0]}..{train_days[-1]} (purge {config.horizon} sessions)")
+    n_valid = max(1, min(config.valid_sessions, len(days) // 2))
+    first_valid = days[-n_valid]
+    held_out = client_fold(frame, config) == 0
+    later = (frame["as_of_date"] >= first_valid).to_numpy()
+    train, valid = frame.filter(~held_out & ~later), frame.filter(held_out & later)
+    if not (train["label"].any() and valid["label"].any() and not valid["label"].all()):
+        return None
+    return train, valid, (f"validated on {first_valid}..{days[-1]} of 1/{config.calibration_folds} of the clients, "
+                          f"trained on {days[0]}..{days[-n_valid - 1]} of the others (no client on both sides)")
 
 
 def _importance(estimator: CalibratedClassifierCV, x, y, w, config: ChurnConfig) -> np.ndarray:
@@ -199,29 +329,29 @@ def train_churn(frame: pl.DataFrame, version: str, config: ChurnConfig) -> Churn
     """
     days = sorted(frame["as_of_date"].unique().to_list())
     churners = frame.filter(pl.col("label"))["client_id"].n_unique()
-    if len(days) < config.min_label_sessions:
-        raise NotEnoughData(f"only {len(days)} labelled sessions (< {config.min_label_sessions})")
+    if len(days) < fit_sessions(config):
+        raise NotEnoughData(f"only {len(days)} labelled sessions (< {fit_sessions(config)}: "
+                            f"{config.min_label_sessions} to train, {config.valid_sessions} to compare with the rule)")
     if churners < config.min_positive_clients:
         raise NotEnoughData(f"only {churners} churning clients in the labels (< {config.min_positive_clients})"
                             if churners else "no positive label (no churn_event) in the labelled sessions")
-    train_days, valid_days = split_sessions(days, config)
-    train = frame.filter(pl.col("as_of_date").is_in(train_days))
-    valid = frame.filter(pl.col("as_of_date").is_in(valid_days))
+    split = holdout(frame, days, config)
     metrics, notes = {}, []
     x_all, y_all, w_all = _xyw(frame)
     importance = None
-    if (len(train_days) >= config.min_label_sessions and train.filter(pl.col("label"))["client_id"].n_unique()
-            >= config.min_positive_clients and valid["label"].any()):
+    if split is not None:
+        train, valid, how = split
         xt, yt, wt = _xyw(train)
         xv, yv, wv = _xyw(valid)
         checked = build_estimator(config, int(yt.sum()), client_folds(train, config)).fit(xt, yt, sample_weight=wt)
-        metrics = evaluate(yv, checked.predict_proba(xv)[:, 1], wv, config.top_share)
+        metrics = evaluate(yv, model_score(checked, xv, config.tie_break), wv, config.top_share)
+        # the handover: the same held-out rows ranked by the rule
+        metrics["auc_rule"] = float(roc_auc_score(yv, rule_score(xv, config), sample_weight=wv))
         importance = _importance(checked, xv, yv, wv, config)
-        notes.append(f"validated on {valid_days[0]}..{valid_days[-1]}, trained on "
-                     f"{train_days[0]}..{train_days[-1]} (purge {config.horizon} sessions)")
+        notes.append(f"{how}; held-out AUC {metrics['auc']:.3f}, rule {metrics['auc_rule']:.3f}")
     else:
-        notes.append(f"not validated: {len(days)} labelled sessions leave no purged training part with "
-                     f"churners and a validation part with a churn_event")
+        notes.append(f"not validated: {len(days)} labelled sessions leave no validation part with both classes "
+                     f"and a training part with churners; the rule stays")
     estimator = build_estimator(config, int(y_all.sum()), client_folds(frame, config)).fit(
         x_all, y_all, sample_weight=w_all)
     if importance is None:
@@ -268,20 +398,29 @@ DRIVER_TEXT: dict[str, Callable[[float], str]] = {
     "log_tenure": lambda v: f"开户 {math.expm1(v):.0f} 天 / account {math.expm1(v):.0f} days old",
     "history_share": lambda v: f"近60日在册 {_pct(v)} / on the books {_pct(v)} of 60 sessions",
     "churned_recently": lambda v: "近60日已流失过 / churned within 60 sessions" if v else "近60日未流失 / no churn in 60 sessions",
+    "holdings_cost_change_w":
+        lambda v: f"持仓成本较20日前 {_change(v)} / holdings at cost {_change(v)} vs 20 sessions ago",
+    "withdraw_days_l": lambda v: f"近60日转出 {v:.0f} 次 / money out on {v:.0f} of 60 sessions",
+    "active_days_5": lambda v: f"近5日交易 {v:.0f} 天 / traded on {v:.0f} of the last 5 sessions",
+    "present_days_5": lambda v: f"近5日在册 {v:.0f} 天 / on the books {v:.0f} of the last 5 sessions",
+    "active_days_l": lambda v: f"近60日交易 {v:.0f} 天 / traded on {v:.0f} of 60 sessions",
+    "present_days_l": lambda v: f"近60日在册 {v:.0f} 天 / on the books {v:.0f} of 60 sessions",
 }
 
 
-def contributions(model: ChurnModel, x: np.ndarray) -> np.ndarray:
+def contributions(model: ChurnModel, x: np.ndarray, config: ChurnConfig) -> np.ndarray:
     """How far each feature pushes each row toward churn (n x f), for the drivers.
 
     Model: permutation importance x max(0, direction x z-score against the training
-    population). Rule: the rule's own terms (weight x scaled value), which add up to the score.
+    population). Rule: its own components, weighted, each on the feature its reason is
+    written from (RULE_REASONS).
     Features in NOT_DRIVERS contribute 0: a reason must be something the client did.
     """
     if model.estimator is None:
         out = np.zeros_like(x, dtype=float)
-        for name, (w, _, f) in RULE.items():
-            out[:, FEATURES.index(name)] = w * f(column(x, name))
+        w = _rule_weights(config)
+        for name, c in rule_components(x, config).items():
+            out[:, FEATURES.index(RULE_REASONS[name])] = w[name] * c
         return out
     z = (x - model.mean) / model.std
     usable = np.array([f not in NOT_DRIVERS for f in FEATURES])
@@ -292,9 +431,9 @@ def describe_driver(feature: str, value: float) -> str:
     return DRIVER_TEXT[feature](float(value))
 
 
-def top_drivers(model: ChurnModel, x: np.ndarray, n: int = 3) -> list[list[str | None]]:
+def top_drivers(model: ChurnModel, x: np.ndarray, config: ChurnConfig, n: int = 3) -> list[list[str | None]]:
     """The n largest positive contributions of each row as readable reasons (None if fewer)."""
-    contrib = contributions(model, x)
+    contrib = contributions(model, x, config)
     order = np.argsort(-contrib, axis=1, kind="stable")[:, :n]
     return [
         [describe_driver(FEATURES[j], x[i, j]) if contrib[i, j] > 0 else None for j in order[i]]
@@ -303,10 +442,10 @@ def top_drivers(model: ChurnModel, x: np.ndarray, n: int = 3) -> list[list[str |
 
 
 def drivers_frame(model: ChurnModel, client_ids: list[str], x: np.ndarray, risk: np.ndarray,
-                  top: int) -> pl.DataFrame:
-    """client_id, churn_risk, driver_1..3 for the `top` riskiest rows (ties: client_id)."""
-    order = np.lexsort((np.asarray(client_ids), -risk))[:top]
-    reasons = top_drivers(model, x[order])
+                  config: ChurnConfig) -> pl.DataFrame:
+    """client_id, churn_risk, driver_1..3 for the `drivers_top` riskiest rows (ties: client_id)."""
+    order = np.lexsort((np.asarray(client_ids), -risk))[:config.drivers_top]
+    reasons = top_drivers(model, x[order], config)
     return pl.DataFrame({
         "client_id": [client_ids[i] for i in order],
         "churn_risk": risk[order],

@@ -1,5 +1,10 @@
 """The churn_scores writer: churn risk of every client per session with the top drivers,
-refitting the model at each month's first session (models/churn.py)."""
+refitting the model at each month's first session (models/churn.py).
+
+The rule scores until a fit ranks its held-out rows better than the rule does (the
+handover); a fit that does not is logged and dropped, and the rule is stored as a version
+(`rule-<session>`) so that the next attempt waits for the next month, also in a later run.
+"""
 
 from __future__ import annotations
 
@@ -30,33 +35,50 @@ def _run_rows(model: churn.ChurnModel, day: dt.date, frame: pl.DataFrame | None,
     return [{**base, "metric_name": k, "metric_value": v} for k, v in model.metrics.items()]
 
 
+def _fit_due(model: churn.ChurnModel | None, day: dt.date, cal) -> bool:
+    """Every session until a fit could be compared with the rule, then each month's first."""
+    return (model is None or (model.version == churn.RULE_VERSION and model.compared_on is None)
+            or month_start(cal, day))
+
+
 def _churn_day(day, feats: pl.DataFrame, model, *, con, cal, job: Job):
-    """Refit if due (or fall back to the rule), score every client of `day`, write drivers."""
+    """Refit if due and keep the better ranker of fit and rule, score every client of `day`,
+    write drivers."""
     config, log = job.settings.churn, job.log
     store.delete_model_runs(con, NAME, day)
     artefacts.delete_from(con, NAME, day)
     fitted = None
-    if model is None or model.version == churn.RULE_VERSION or month_start(cal, day):
+    if _fit_due(model, day, cal):
         start = session_back(cal, day, config.train_sessions + config.horizon - 1)
         try:
             frame = store.churn_training_set(con, start, day, config)
-            model = churn.train_churn(frame, day.isoformat(), config)
-            artefacts.save_model(con, NAME, model.version, day, model)
-            store.write_model_runs(con, NAME, _run_rows(model, day, frame, 0))
-            fitted = {"day": day.isoformat(), **{k: round(v, 4) for k, v in model.metrics.items()}}
-            log.info(f"{day}: churn model fitted on {frame.height} client-days: {model.metrics}")
+            candidate = churn.train_churn(frame, day.isoformat(), config)
+            kept = candidate.beats_rule()
+            candidate.metrics["handover"] = 1.0 if kept else 0.0
+            store.write_model_runs(con, NAME, _run_rows(candidate, day, frame, 0))
+            fitted = {"day": day.isoformat(), "kept": kept, **{k: round(v, 4) for k, v in candidate.metrics.items()}}
+            if kept:
+                model = candidate
+                artefacts.save_model(con, NAME, model.version, day, model)
+                log.info(f"{day}: churn model fitted on {frame.height} client-days and kept: {model.metrics}")
+            else:
+                why = (f"held-out AUC {candidate.metrics['auc']:.3f} <= rule {candidate.metrics['auc_rule']:.3f}"
+                       if "auc" in candidate.metrics else "not validated")
+                model = churn.rule_model(f"rule kept: the fit of {day} did not rank better ({why})", day.isoformat())
+                artefacts.save_model(con, NAME, f"{churn.RULE_VERSION}-{day.isoformat()}", day, model)
+                log.info(f"{day}: churn fit dropped ({why}); churn_risk stays the rule score")
         except churn.NotEnoughData as exc:
             if model is None or model.version == churn.RULE_VERSION:
-                model = churn.rule_model(f"fallback rule score: {exc}")
+                model = churn.rule_model(f"fallback rule score: {exc}", model.compared_on if model else None)
                 log.info(f"{day}: churn model not fitted ({exc}); churn_risk is the documented rule score")
             else:
                 log.warning(f"{day}: churn refit skipped ({exc}); keeping version {model.version}")
     x = feats.select(churn.FEATURES).to_numpy().astype(float)
-    risk = np.clip(model.score(x), 0.0, 1.0) if len(x) else np.zeros(0)
+    risk = np.clip(model.score(x, config), 0.0, 1.0) if len(x) else np.zeros(0)
     ids = feats["client_id"].to_list()
     if model.version == churn.RULE_VERSION:
         store.write_model_runs(con, NAME, _run_rows(model, day, None, len(x)))
-    drivers = churn.drivers_frame(model, ids, x, risk, config.drivers_top)
+    drivers = churn.drivers_frame(model, ids, x, risk, config)
     store.write_churn(con, day, pl.DataFrame({"client_id": ids, "churn_risk": risk}), drivers, model.version)
     return model, {"day": day, "fitted": fitted, "rule": model.version == churn.RULE_VERSION, "rows": len(ids),
                    "drivers": drivers.height}
@@ -74,6 +96,7 @@ def build_churn(con: duckdb.DuckDBPyConnection, days: list[dt.date], job: Job) -
         "seconds": round(time.perf_counter() - t0, 1),
         "model_version": model.version if model is not None else "none",
         "fits": [s["fitted"] for s in stats if s["fitted"]],
+        "fits_kept": sum(bool(s["fitted"] and s["fitted"]["kept"]) for s in stats),
         "fallback_sessions": sum(s["rule"] for s in stats),
         "note": model.note if model is not None else "no session with data",
         **{f"validation_{k}": v for k, v in metrics.items() if k in ("auc", "ece", "brier", "base_rate")

@@ -48,8 +48,10 @@ def churn_training_set(con: duckdb.DuckDBPyConnection, start: dt.date, day: dt.d
         f"from ({labels}) where complete"), bound).fetchone()
     if not sessions:
         raise churn.NotEnoughData(f"no session before {day} has its {horizon}-session future known yet")
-    if sessions < config.min_label_sessions:
-        raise churn.NotEnoughData(f"only {sessions} labelled sessions (< {config.min_label_sessions})")
+    if sessions < churn.fit_sessions(config):
+        raise churn.NotEnoughData(f"only {sessions} labelled sessions (< {churn.fit_sessions(config)}: "
+                                  f"{config.min_label_sessions} to train, {config.valid_sessions} to compare "
+                                  f"with the rule)")
     if churners < config.min_positive_clients:
         raise churn.NotEnoughData(f"only {churners} churning clients in the labels (< {config.min_positive_clients})"
                                   if churners else "no positive label (no churn_event) in the labelled sessions")

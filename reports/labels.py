@@ -21,6 +21,16 @@ MODELS = {"segmentation": "分群模型", "segment": "分群模型", "segments":
 
 TRAPPED_LEVELS = {"none": "未套", "light": "浅套", "medium": "中套", "deep": "深套"}
 TRAPPED_COLORS = {"light": "#f4b183", "medium": "#e2703a", "deep": "#b22222"}
+# The churn rule's levels (a rank, not a probability: docs/models.md) and their .lvl colours.
+CHURN_LEVELS = {"high": "高", "medium": "中", "low": "低"}
+CHURN_LEVEL_CLASS = {"high": "deep", "medium": "medium", "low": "light"}
+
+
+def churn_scorer(rule_scored: int, scored: int) -> str:
+    """What scored a day's churn risk: 规则评分 (the rule, a rank) or 模型评分 (a fitted model)."""
+    if not scored:
+        return ""
+    return "规则评分" if rule_scored == scored else "模型评分" if not rule_scored else "规则评分 / 模型评分"
 
 WEALTH_TIERS = {
     "mass": "大众(<10万)",

@@ -11,7 +11,7 @@ import datetime as dt
 
 import duckdb
 
-from core.config import AnalysisConfig, Settings
+from core.config import AnalysisConfig, ChurnConfig, Settings
 from core.db import fetch_dicts
 
 from . import labels
@@ -165,8 +165,11 @@ def trapped(con, params: dict) -> dict:
 
 
 def clients_to_call(con, params: dict) -> dict:
+    """Dormant clients and the churn list. A day scored by the churn rule (a rank) shows
+    levels (rule_high / rule_medium of the churn settings), a fitted model's percentages."""
     dormant = fetch(con, "dormant_clients", {**params, "top": params["top_dormant"]})
-    churn = fetch(con, "churn_clients", {**params, "top": params["top_churn"]})
+    levels = {"rule_high": ChurnConfig().rule_high, "rule_medium": ChurnConfig().rule_medium, **params}
+    churn = fetch(con, "churn_clients", {**levels, "top": params["top_churn"]})
     for r in dormant:
         r["tier_label"] = labels.WEALTH_TIERS.get(r["wealth_tier"], r["wealth_tier"])
         r["trapped_label"] = labels.TRAPPED_LEVELS.get(r["trapped_level"], r["trapped_level"])
@@ -174,7 +177,10 @@ def clients_to_call(con, params: dict) -> dict:
         r["reasons"] = [labels.driver(x) for x in (r["driver_1"], r["driver_2"], r["driver_3"]) if x]
         r["segment_label"] = labels.segment(r["segment"]) if r["segment"] else "—"
         r["tier_label"] = labels.WEALTH_TIERS.get(r["wealth_tier"], r["wealth_tier"])
-    summary = fetch(con, "client_summary", params)[0]
+        r["level_label"] = labels.CHURN_LEVELS.get(r["rule_level"], "")
+        r["level_class"] = labels.CHURN_LEVEL_CLASS.get(r["rule_level"], "")
+    summary = fetch(con, "client_summary", levels)[0]
+    summary["scored_by"] = labels.churn_scorer(summary["rule_scored_clients"], summary["scored_clients"])
     return {"dormant": dormant, "churn": churn, "summary": summary}
 
 
@@ -527,7 +533,8 @@ def load_report(con: duckdb.DuckDBPyConnection, day: dt.date, settings: Settings
         "segments": segments(con, params),
         "rankings": rankings(con, day, params),
         "trapped": trapped(con, params),
-        "calls": clients_to_call(con, params),
+        "calls": clients_to_call(con, {**params, "rule_high": settings.churn.rule_high,
+                                       "rule_medium": settings.churn.rule_medium}),
         "quality": quality(con, params),
         "analysis": client_analysis(con, day, params),
     }

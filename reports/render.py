@@ -173,8 +173,11 @@ def _summary(data: dict) -> list[str]:
         f"沉寂客户 {fmt_count(calls['dormant_clients'])} 人，合计资产 {fmt_cny(calls['dormant_assets'])}；"
         f"当日流失 {fmt_count(calls['churn_events'])} 人。",
     ]
-    if calls["scored_clients"]:
-        out.append(f"流失风险 ≥ 50% 的客户 {fmt_count(calls['high_risk_clients'])} 人，"
+    if calls["scored_clients"] and calls["rule_scored_clients"]:  # the rule: a rank, shown as a level
+        out.append(f"流失风险等级为高的客户（规则评分）{fmt_count(calls['high_risk_clients'])} 人，"
+                   f"资产 {fmt_cny(calls['high_risk_assets'])}。")
+    elif calls["scored_clients"]:
+        out.append(f"流失风险 ≥ 50% 的客户（模型评分）{fmt_count(calls['high_risk_clients'])} 人，"
                    f"资产 {fmt_cny(calls['high_risk_assets'])}。")
     return out
 

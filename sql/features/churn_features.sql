@@ -1,5 +1,5 @@
--- The churn model's inputs (models/churn.py FEATURES) for $start .. $end; stored by
--- sql/models/client_features.sql.
+-- The churn model's and rule's inputs (models/churn.py FEATURES) for $start .. $end; stored by
+-- sql/features/client_features.sql.
 select
     as_of_date,
     client_id,
@@ -22,6 +22,12 @@ select
     pnl_rate,
     log_tenure,
     history_share,
-    churned_recently
+    churned_recently,
+    holdings_cost_change_w,
+    withdraw_days_l,
+    active_days_5,
+    present_days_5,
+    active_days_l,
+    present_days_l
 from mart.client_features
 where as_of_date between $start and $end

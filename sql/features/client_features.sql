@@ -32,6 +32,7 @@ sums as (
         r.idx as t_idx,
         r.total_assets,
         r.market_value,
+        r.cost_amount,
         r.last_churn_idx,
         r.peak_assets,
         r.days - coalesce(l.days, 0) as present_days_l,
@@ -47,6 +48,7 @@ sums as (
         (r.outflow - coalesce(l.outflow, 0))::double as net_outflow_l,
         (r.outflow - coalesce(w.outflow, 0))::double as net_outflow_w,
         r.withdraw_days - coalesce(w.withdraw_days, 0) as withdraw_days_w,
+        r.withdraw_days - coalesce(l.withdraw_days, 0) as withdraw_days_l,
         r.ret_days - coalesce(l.ret_days, 0) as ret_days_l,
         r.ret - coalesce(l.ret, 0) as ret_l,
         r.ret_sq - coalesce(l.ret_sq, 0) as ret_sq_l,
@@ -63,7 +65,7 @@ sums as (
 ),
 
 month_ago as (
-    select t.as_of_date, d.client_id, d.total_assets, d.market_value
+    select t.as_of_date, d.client_id, d.total_assets, d.market_value, d.cost_amount
     from targets as t
     inner join ref.sessions as b on b.session_idx = t.t_idx - $window
     inner join mart.client_daily as d on d.as_of_date = b.session_date
@@ -76,7 +78,8 @@ windowed as (
         case when s.ret_days_l >= 2 then sqrt(greatest(
             (s.ret_sq_l - s.ret_l * s.ret_l / s.ret_days_l) / (s.ret_days_l - 1), 0)) end as pnl_volatility,
         m.total_assets as assets_month_ago,
-        m.market_value as market_value_month_ago
+        m.market_value as market_value_month_ago,
+        m.cost_amount as cost_month_ago
     from sums as s
     left join month_ago as m on m.as_of_date = s.as_of_date and m.client_id = s.client_id
 ),
@@ -134,6 +137,14 @@ final as (
             as assets_change_w,
         ln(1 + w.market_value) - ln(1 + coalesce(w.market_value_month_ago, w.market_value))
             as market_value_change_w,
+        -- the holdings at cost against $window sessions ago: positions sold or moved out,
+        -- whatever the market did (the churn rule's liquidation)
+        ln(1 + w.cost_amount) - ln(1 + coalesce(w.cost_month_ago, w.cost_amount)) as holdings_cost_change_w,
+        w.withdraw_days_l,
+        w.active_days_5,
+        w.present_days_5,
+        w.active_days_l,
+        w.present_days_l,
         least(coalesce(i.days_since_last_trade, $lookback * 4), $lookback * 4) as days_since_last_trade,
         (i.days_since_last_trade is null)::int as never_traded,
         coalesce(i.cash_ratio, 1) as cash_ratio,

@@ -59,5 +59,13 @@ create table if not exists mart.client_features (
     activity_l double, trade_trend double, assets_change_w double, market_value_change_w double,
     days_since_last_trade bigint, never_traded integer, cash_ratio double, concentration double,
     trapped_ratio double, pnl_rate double, log_tenure double, history_share double,
-    churned_recently integer
+    churned_recently integer, holdings_cost_change_w double, withdraw_days_l bigint,
+    active_days_5 bigint, present_days_5 bigint, active_days_l bigint, present_days_l bigint
 );
+-- the churn rule's inputs (docs/models.md), added to warehouses created before them
+alter table mart.client_features add column if not exists holdings_cost_change_w double;
+alter table mart.client_features add column if not exists withdraw_days_l bigint;
+alter table mart.client_features add column if not exists active_days_5 bigint;
+alter table mart.client_features add column if not exists present_days_5 bigint;
+alter table mart.client_features add column if not exists active_days_l bigint;
+alter table mart.client_features add column if not exists present_days_l bigint;

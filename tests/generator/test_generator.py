@@ -19,6 +19,7 @@ from generator import generate
 from ..conftest import ROOT
 START = dt.date(2024, 9, 20)  # spans the late-September 2024 rally and the October holiday
 N_CLIENTS, N_SESSIONS, SEED = 300, 15, 11
+DEFAULT_DIGEST = "3a028c49255a2b8a"  # sha256 of the CSVs of generate(root, 60, START, 12, 5), first 16 hex digits
 
 COLUMNS = {
     "clients": "client_id,client_name,id_number,phone,gender,birth_date,open_date,close_date,broker_id,"
@@ -251,6 +252,27 @@ def test_same_seed_same_bytes_other_seed_differs(tmp_path):
     assert len(files) == 3 * 7 + 1
     assert all((a / f).read_bytes() == (b / f).read_bytes() for f in files)
     assert any((a / f).read_bytes() != (c / f).read_bytes() for f in files)
+
+
+def test_other_leavers_leave_from_other_personas_and_the_default_is_unchanged(tmp_path):
+    """generator.Leavers: the default changes nothing (same bytes as without it, pinned by a
+    digest of today's output); leavers of other personas fade out and churn too."""
+    import hashlib
+
+    from generator import Leavers
+
+    generate(tmp_path / "plain", 60, START, 12, 5)
+    generate(tmp_path / "default", 60, START, 12, 5, leavers=Leavers())
+    files = sorted(p.relative_to(tmp_path / "plain") for p in (tmp_path / "plain").rglob("*") if p.is_file())
+    assert all((tmp_path / "plain" / f).read_bytes() == (tmp_path / "default" / f).read_bytes() for f in files)
+    digest = hashlib.sha256(b"".join((tmp_path / "plain" / f).read_bytes() for f in files if f.suffix == ".csv"))
+    assert digest.hexdigest()[:16] == DEFAULT_DIGEST  # what the generator wrote before Leavers existed
+    others = Leavers(churner_share=0.02, also_leave=(0.3, 0.3, 0.3), first=0.05, fade=(5, 10), gradual=True)
+    generate(tmp_path / "others", 300, START, 30, 5, leavers=others)
+    truth = pl.read_parquet(tmp_path / "others/_truth/personas.parquet")
+    left = truth.filter(pl.col("churn_date").is_not_null())
+    assert {"stable", "aggressive", "conservative"} <= set(left["persona"]) and "dormant" not in set(left["persona"])
+    assert (truth["persona"] == "churner").sum() == 6  # 2 % of 300
 
 
 def test_gbk_round_trip(tmp_path):

@@ -56,6 +56,42 @@ def test_models_present_sections(models_report):
     assert churn.count('<td class="mono">0731') == 40  # every client of the example is scored
 
 
+def _churn_section(html: str) -> str:
+    return html.split("<h3>流失预警</h3>", 1)[1].split("</section>", 1)[0]
+
+
+def test_a_model_score_is_a_percentage_and_says_so(models_report):
+    churn = _churn_section(html_of(models_report))
+    assert "模型评分" in churn and "规则评分" not in churn
+    assert len(re.findall(r'<span class="risk"[^>]*>\d+(\.\d)?%</span>', churn)) == 40
+    assert "流失风险 ≥ 50% 的客户（模型评分）" in html_of(models_report)
+
+
+def test_a_rule_score_is_a_level_not_a_percentage(models_warehouse, tmp_path):
+    """A day scored by the churn rule (model_version 'rule': a rank) shows 高 / 中 / 低 from the
+    churn settings' thresholds, says 规则评分, and shows no percentage for the risk."""
+    import shutil
+
+    import duckdb
+
+    from .conftest import DAY
+
+    path = tmp_path / "warehouse.duckdb"
+    shutil.copy(models_warehouse, path)
+    with duckdb.connect(str(path)) as con:
+        con.execute("update mart.churn_scores set model_version = 'rule' where as_of_date = $day", {"day": DAY})
+        levels = con.execute("""select count(*) filter (where churn_risk >= 0.9), count(*) filter (
+            where churn_risk >= 0.7 and churn_risk < 0.9), count(*) filter (where churn_risk < 0.7)
+            from mart.churn_scores where as_of_date = $day""", {"day": DAY}).fetchone()
+    html = html_of(render_report(path, DAY, tmp_path / "out"))
+    churn = _churn_section(html)
+    assert "规则评分" in churn and "模型评分" not in churn
+    assert '<span class="risk"' not in churn and "风险 ≥ 50%" not in churn
+    shown = [churn.count(f'">{label}</span></td>') for label in ("高", "中", "低")]
+    assert shown == list(levels) and all(levels)  # every level occurs in the example's 40 clients
+    assert f"流失风险等级为高的客户（规则评分）{levels[0]} 人" in html
+
+
 def test_day_without_data_is_a_clear_error(example_warehouse, tmp_path):
     with pytest.raises(LookupError, match="no row for 2024-11-01"):
         render_report(example_warehouse, dt.date(2024, 11, 1), tmp_path)

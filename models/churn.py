@@ -433,7 +433,7 @@ def describe_driver(feature: str, value: float) -> str:
 
 def top_drivers(model: ChurnModel, x: np.ndarray, config: ChurnConfig, n: int = 3) -> list[list[str | None]]:
     """The n largest positive contributions of each row as readable reasons (None if fewer)."""
-    contrib = contributions(model, x, config)
+    contrib = np.round(contributions(model, x, config), 12)  # near-ties: the feature order, as in drivers_frame
     order = np.argsort(-contrib, axis=1, kind="stable")[:, :n]
     return [
         [describe_driver(FEATURES[j], x[i, j]) if contrib[i, j] > 0 else None for j in order[i]]
@@ -444,7 +444,9 @@ def top_drivers(model: ChurnModel, x: np.ndarray, config: ChurnConfig, n: int = 
 def drivers_frame(model: ChurnModel, client_ids: list[str], x: np.ndarray, risk: np.ndarray,
                   config: ChurnConfig) -> pl.DataFrame:
     """client_id, churn_risk, driver_1..3 for the `drivers_top` riskiest rows (ties: client_id)."""
-    order = np.lexsort((np.asarray(client_ids), -risk))[:config.drivers_top]
+    # rounded: features summed over different chunks of sessions differ in the last bits, and
+    # a near-tie at the cut must not change who is listed (ties: client_id)
+    order = np.lexsort((np.asarray(client_ids), -np.round(risk, 12)))[:config.drivers_top]
     reasons = top_drivers(model, x[order], config)
     return pl.DataFrame({
         "client_id": [client_ids[i] for i in order],

@@ -27,9 +27,8 @@ touched as (
     select period_type, period_start, any_value(prev_period_start) as prev_period_start,
         count(*) filter (where session_date <= d1) as k
     from calendar
-    where (period_type, period_start) in (
-        select (period_type, period_start) from stg_session_periods() where session_date between d0 and d1)
     group by all
+    having bool_or(session_date between d0 and d1)
 ),
 
 sessions as (

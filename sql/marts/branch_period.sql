@@ -74,7 +74,7 @@ final as (
     from (
         select
             c.*,
-            c.sessions = c.calendar_sessions and l.sessions is not distinct from l.calendar_sessions as comparable
+            c.sessions = c.calendar_sessions and l.sessions = l.calendar_sessions as comparable
         from current as c
         left join like_for_like as l on l.period_type = c.period_type and l.period_start = c.period_start
     ) as c

@@ -19,7 +19,7 @@ import duckdb
 from . import tables
 from .checks import Outcome, run_checks
 from .config import Settings
-from .db import atomic, chunks, connect, run_file, run_sql, sql_text, transaction
+from .db import atomic, chunks, connect, is_empty, run_file, run_ranges, run_sql, sql_text, transaction
 from .plan import plan
 from .sessions import trading_calendar
 
@@ -255,18 +255,27 @@ def build(warehouse: Path, days: list[dt.date], settings: Settings | None = None
           extracts: Path | None = None, writers: list[str] | None = None, raise_on_failure: bool = True,
           on_writer: Callable[[str, Written, list[Outcome]], None] | None = None) -> None:
     """The direct path: every writer of the registry (or those named) over `days`, in
-    registry order, in one transaction like a Dagster run; a failed check raises and
-    rolls all of it back."""
+    registry order, in one transaction like a Dagster run (two into an empty warehouse:
+    run_ranges); a failed check raises and rolls its run back."""
     settings = settings or Settings()
-    with connect(warehouse) as con, atomic(con):
-        for w in tables.WRITERS:
-            if writers is not None and w.name not in writers:
-                continue
-            if w.name == "raw_extracts" and extracts is None:
-                continue
-            written, outcomes = build_writer(con, days, Job(w, settings, extracts))
-            if on_writer:
-                on_writer(w.name, written, outcomes)
-            failed = [o for o in outcomes if not o.passed]
-            if failed and raise_on_failure:
-                raise CheckFailed(failed[0])
+    with connect(warehouse) as con:
+        for run in run_ranges(days, len(days), is_empty(con)):
+            with atomic(con):
+                build_run(con, run, settings, extracts, writers, raise_on_failure, on_writer)
+
+
+def build_run(con: duckdb.DuckDBPyConnection, days: list[dt.date], settings: Settings, extracts: Path | None,
+              writers: list[str] | None, raise_on_failure: bool,
+              on_writer: Callable[[str, Written, list[Outcome]], None] | None) -> None:
+    """The writers of one run of `build`, on a connection inside its transaction."""
+    for w in tables.WRITERS:
+        if writers is not None and w.name not in writers:
+            continue
+        if w.name == "raw_extracts" and extracts is None:
+            continue
+        written, outcomes = build_writer(con, days, Job(w, settings, extracts))
+        if on_writer:
+            on_writer(w.name, written, outcomes)
+        failed = [o for o in outcomes if not o.passed]
+        if failed and raise_on_failure:
+            raise CheckFailed(failed[0])

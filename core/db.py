@@ -113,6 +113,24 @@ def chunks(days: list[dt.date], size: int) -> list[list[dt.date]]:
     return [days[i:i + size] for i in range(0, len(days), size)]
 
 
+def is_empty(con: duckdb.DuckDBPyConnection) -> bool:
+    """No committed row in mart.client_daily (or no such table yet): a new warehouse."""
+    exists = con.execute("select count(*) from duckdb_tables() where schema_name = 'mart' "
+                         "and table_name = 'client_daily'").fetchone()[0]
+    return not exists or con.execute("select count(*) = 0 from mart.client_daily").fetchone()[0]
+
+
+def run_ranges(days: list[dt.date], size: int, empty: bool) -> list[list[dt.date]]:
+    """The sessions of each run (one transaction each), at most `size`; into an empty
+    warehouse the first session runs alone. DuckDB estimates a table's rows from its
+    committed rows only, so in a transaction that fills tables without a committed row
+    every join reading them back builds its hash table on the whole, unfiltered table
+    (60 sessions at 50k clients in one run: 302 s, against 18x s with the first alone)."""
+    if empty and len(days) > 1:
+        return [days[:1], *chunks(days[1:], size)]
+    return chunks(days, size)
+
+
 @cache
 def macro_files() -> tuple[str, ...]:
     """The macro files (one macro each, named like its file), every one after the macros

@@ -25,6 +25,7 @@ import sqlalchemy
 from dagster._utils.error import SerializableErrorInfo
 
 from core.config import Settings
+from core.db import is_empty, run_ranges
 from core.sessions import trading_calendar
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
@@ -204,11 +205,19 @@ def fail_orphaned_runs(instance: dg.DagsterInstance) -> list[str]:
     return orphans
 
 
+def _is_empty(warehouse: Path) -> bool:
+    """core.db.is_empty of the file (True if there is none yet)."""
+    if not warehouse.exists():
+        return True
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return is_empty(con)
+
+
 def run_sessions(warehouse: Path, extracts: Path, start: dt.date, end: dt.date,
                  runs_of: int = 60, on_chunk: Callable[[list[dt.date]], None] | None = None,
                  settings: Settings | None = None, discard_new: bool = False, verbose: bool = False) -> list[dt.date]:
-    """Run the daily job over [start, end] as single-run ranges of `runs_of` sessions, in order,
-    on the warehouse's instance. With `discard_new` (the CLI), a failure that leaves empty
+    """Run the daily job over [start, end] as single-run ranges of `runs_of` sessions, in order
+    (into an empty warehouse the first session alone: core.db.run_ranges), on the warehouse's instance. With `discard_new` (the CLI), a failure that leaves empty
     the warehouse this call created takes it back with its instance folder (NewFiles).
     `verbose`: Dagster's own log lines (INFO and up) on stderr; else warnings only."""
     warehouse, extracts = Path(warehouse).resolve(), Path(extracts).resolve()
@@ -235,8 +244,9 @@ def _run_sessions(instance: dg.DagsterInstance, warehouse: Path, extracts: Path,
     run_config = {**({} if verbose else QUIET), **resources_config(warehouse, extracts, settings)}
     fail_orphaned_runs(instance)
     days = trading_calendar().between(start, end)
-    for i in range(0, len(days), runs_of):
-        chunk = days[i:i + runs_of]
+    with run_lock(warehouse):
+        empty = _is_empty(warehouse)
+    for chunk in run_ranges(days, runs_of, empty):
         with run_lock(warehouse):
             result = job.execute_in_process(
                 instance=instance, raise_on_error=False, run_config=run_config,

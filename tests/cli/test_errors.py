@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from ..conftest import EXAMPLE, ROOT
@@ -100,7 +101,8 @@ def test_a_run_with_bad_rows_succeeds_and_counts_its_warnings_on_the_last_line(t
 def test_a_failed_check_ends_in_its_cause_and_the_details_go_to_a_log_file(tmp_path):
     """Both rows of 2024-09-19's market.csv rejected: 100 % of the file, above max_reject_share
     (50 %): the run fails in the raw check; its step error and traceback are in the log file
-    the line above names; nothing is committed, so the new warehouse is not left behind."""
+    the line above names; nothing of it is committed. The new warehouse's first session ran
+    alone before it (core.db.run_ranges) and stays, published."""
     extracts, warehouse = _two_sessions(tmp_path)
     for row in (1, 2):
         _set(extracts / "2024-09-19" / "market.csv", row, "turnover_amount", "-1")
@@ -114,4 +116,7 @@ def test_a_failed_check_ends_in_its_cause_and_the_details_go_to_a_log_file(tmp_p
     log = Path(details.removeprefix("details: ").removesuffix(" (or --verbose)"))
     text = log.read_text(encoding="utf-8")
     assert "raw_reject_share" in text and 'pipelines/assets.py", line' in text  # the stack
-    assert not warehouse.exists()
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        loaded = con.execute("select distinct as_of_date::varchar from raw.market order by 1").fetchall()
+        published = con.execute("select as_of_date::varchar from quality.published order by 1").fetchall()
+    assert loaded == published == [("2024-09-18",)]

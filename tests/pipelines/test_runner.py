@@ -109,3 +109,20 @@ def test_one_rejected_trade_is_a_reject_and_a_warning_not_a_stopped_night(tmp_pa
     assert (1, "quantity", "quantity must be > 0") in rejects
     assert warning == [(1, f"1 with rejected trade rows; largest gap {bad['client_id']}: {flow:.2f} CNY")]
     assert published == 2
+
+
+def test_into_an_empty_warehouse_the_first_session_runs_alone(tmp_path):
+    """DuckDB estimates a table's rows from its committed rows only (core.db.run_ranges), so a
+    new warehouse commits its first session in a run of its own; a later range runs as asked."""
+    from pipelines.runner import RANGE_END, RANGE_START, project_instance
+
+    root = tmp_path / "extracts"
+    for day in ("2024-09-18", "2024-09-19", "2024-09-20"):
+        shutil.copytree(EXAMPLE / "extracts" / day, root / day)
+    first, last = dt.date(2024, 9, 18), dt.date(2024, 9, 20)
+    run_sessions(tmp_path / "w.duckdb", root, first, last)
+    run_sessions(tmp_path / "w.duckdb", root, first, last)
+    with project_instance(tmp_path / "w.duckdb") as instance:
+        records = sorted(instance.get_run_records(), key=lambda r: r.create_timestamp)
+    assert [(r.dagster_run.tags[RANGE_START], r.dagster_run.tags[RANGE_END]) for r in records] == [
+        ("2024-09-18", "2024-09-18"), ("2024-09-19", "2024-09-20"), ("2024-09-18", "2024-09-20")]

@@ -1,6 +1,6 @@
 """Benchmark data sets: `generator.generate` output, cached under the data root.
 
-A data set is identified by (clients, start, seed) and holds `n` sessions; any request
+A data set is identified by (clients, start, seed, generator.VERSION) and holds `n` sessions; any request
 for at most `n` sessions with the same identity reuses it (the bench only runs a prefix).
 Generation runs in a child process so that its memory is not counted in the pipeline's.
 
@@ -18,18 +18,20 @@ import sys
 import time
 from pathlib import Path
 
+from generator import VERSION
+
 from .mem import hwm_mb, run_child
 
 MARKER = "_bench.json"
 
 
 def dataset_name(clients: int, start: dt.date, seed: int, sessions: int) -> str:
-    return f"c{clients}_{start.isoformat()}_seed{seed}_n{sessions}"
+    return f"c{clients}_{start.isoformat()}_seed{seed}_g{VERSION}_n{sessions}"
 
 
 def find_dataset(root: Path, clients: int, start: dt.date, seed: int, sessions: int) -> Path | None:
     """A complete cached data set with at least `sessions` sessions (the smallest such)."""
-    pattern = re.compile(rf"c{clients}_{re.escape(start.isoformat())}_seed{seed}_n(\d+)$")
+    pattern = re.compile(rf"c{clients}_{re.escape(start.isoformat())}_seed{seed}_g{VERSION}_n(\d+)$")
     found = []
     for p in root.glob(f"c{clients}_*") if root.is_dir() else []:
         m = pattern.match(p.name)

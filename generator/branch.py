@@ -562,14 +562,22 @@ def interest_days(days: list[dt.date]) -> set[dt.date]:
     return set(firsts.values())
 
 
+def staff(clients: int) -> int:
+    """Brokers of a branch: real branches have tens to a few hundred brokers and advisers with
+    hundreds to thousands of clients each; here about 700 each, 6 to 300 brokers."""
+    return min(300, max(6, round(clients / 700)))
+
+
 def _roster(rng: np.random.Generator, branch: _Branch, days: list[dt.date]) -> tuple[pl.DataFrame, ...]:
     """Static client master (close_date filled per day) and the broker roster."""
     new = branch.open_idx >= 0
     opened = np.where(new, np.array(days, dtype="datetime64[D]")[branch.open_idx.clip(0)], np.datetime64("NaT"))
-    roster = people.brokers(rng, max(6, round(branch.n / 60)), BRANCH_ID, BRANCH_NAME, days[0])
+    staffing = np.random.default_rng(rng.integers(2**63))  # one draw, whatever the staff
+    roster = people.brokers(staffing, staff(branch.n), BRANCH_ID, BRANCH_NAME, days[0])
     risk_level = np.char.add("C", (branch.risk + 1).astype("U1"))
     clients = people.client_master(
-        rng, BRANCH_ID, days[0], branch.age, branch.persona == AGGRESSIVE, opened, risk_level, branch.opened_by, roster
+        rng, BRANCH_ID, days[0], branch.age, branch.persona == AGGRESSIVE, opened, risk_level, branch.opened_by, roster,
+        staffing,
     )
     return clients, roster
 

@@ -158,8 +158,11 @@ def client_master(
     risk_level: np.ndarray,
     channel: np.ndarray,
     roster: pl.DataFrame,
+    staffing: np.random.Generator,
 ) -> pl.DataFrame:
     """clients.csv columns for everyone; `opened` is NaT for accounts opened before day0.
+    Clients go to brokers by `staffing`, the roster's own generator, so that the number of
+    brokers leaves every other draw as it was.
 
     Age, risk level and open channel come from the branch (they go with behaviour); birth
     dates follow the age, accounts open after the 18th birthday (online ones not before
@@ -174,8 +177,8 @@ def client_master(
     span = np.maximum((start - earliest).astype(np.int64), 1)
     opened = np.where(np.isnat(opened), earliest + (rng.random(n) * span).astype("timedelta64[D]"), opened)
     city, region = cities(rng, n)
-    weight = rng.lognormal(0, 0.5, roster.height)
-    broker = roster["broker_id"].to_numpy()[rng.choice(roster.height, n, p=weight / weight.sum())]
+    weight = staffing.lognormal(0, 0.5, roster.height)
+    broker = roster["broker_id"].to_numpy()[staffing.choice(roster.height, n, p=weight / weight.sum())]
     return pl.DataFrame(
         {
             "client_id": np.char.add(branch_id, np.char.zfill(np.arange(n).astype("U6"), 6)),

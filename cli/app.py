@@ -221,7 +221,9 @@ def report(
     out: Path = typer.Option(Path("data/reports"), help="folder for the HTML files"),
     config: Path = typer.Option(None, help=CONFIG_HELP),
 ) -> None:
-    """Write the self-contained HTML report of one session and the index of all reports."""
+    """Write the self-contained HTML report of one session, the index of all reports, and that
+    session's broker books, team pages and call list (calls-YYYY-MM-DD.xlsx)."""
+    from reports.books import render_books
     from reports.render import render_report
 
     day = _date(date)
@@ -230,8 +232,11 @@ def report(
         console.print(f"[red]error:[/red] {problem}", soft_wrap=True)
         raise typer.Exit(2 if problem.startswith("--") else 1)
     t0 = time.perf_counter()
-    path = render_report(warehouse, day, out, _settings(config))
-    console.print(f"report rendered in {time.perf_counter() - t0:.2f}s")
+    settings = _settings(config)
+    path = render_report(warehouse, day, out, settings)
+    books = render_books(warehouse, day, out, settings)
+    console.print(f"report, {len(books) - 1} broker books and team pages and the call list "
+                  f"rendered in {time.perf_counter() - t0:.2f}s")
     print(path)
 
 

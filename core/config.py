@@ -169,6 +169,18 @@ class ReportConfig(_Section):
     top_dormant: int = Field(50, description="dormant clients to wake up")
     top_churn: int = Field(50, description="clients at churn risk")
     reject_examples: int = Field(5, description="rejected rows shown per file")
+    ranking_shown: int = Field(20, description="brokers shown at the top and at the bottom of the daily "
+                                               "report's ranking (all of them in the team pages)")
+    calls_per_broker: int = Field(20, description="most clients on a broker's call list of the day (今日联系名单)")
+    call_trapped_factor: float = Field(
+        0.2, description="call list: share of a trapped client's yearly revenue that advice is taken to keep "
+                         "(docs/decisions.md, Call list)")
+    call_dormant_factor: float = Field(
+        0.1, description="call list: chance that a call wakes a dormant client, who then earns the branch's "
+                         "commission rate on its assets")
+    call_churn_risk: float = Field(
+        0.5, description="call list: churn risk from which a client scored by a fitted model is called; a client "
+                         "the rule scores at level high (churn.rule_high, a rank) is taken at this chance")
 
 
 class Settings(_Section):

@@ -352,6 +352,8 @@ REPORT_READS: tuple[str, ...] = (
     "mart.channel_period", "mart.client_flow", "mart.coholding", "mart.client_running",
     "mart.loyalty_distribution", "mart.loyalty_movers", "mart.client_habits", "mart.trapped_industries",
     "mart.flow_projection",
+    # the broker books (reports/books.py): loyalty in the table, recent trades in the cards
+    "mart.client_loyalty", "raw.trades",
 )
 
 BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}

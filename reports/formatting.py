@@ -4,7 +4,8 @@ Amounts in CNY: below 1万 with two decimals (``9,876.54``), from 1万 in 万 wi
 (``4,567.8万``), from 1亿 in 亿 with two decimals (``1.23亿``). The unit is chosen on the
 *rounded* value, so 99,999,999 reads ``1.00亿`` and not ``10,000.0万``. Missing values
 (None, NaN) read ``—``. Changes carry ▲ / ▼; the report colours them the Chinese way
-(red up, green down).
+(red up, green down). In a table every amount of a column is in one unit, 万元 with two
+decimals (``fmt_wan``), and the header says so. Times are Beijing time and say so.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from __future__ import annotations
 import datetime as dt
 import math
 from numbers import Real
+from zoneinfo import ZoneInfo
 
 MISSING = "—"
 UP, DOWN = "▲", "▼"
+BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 def _missing(value) -> bool:
@@ -40,6 +43,39 @@ def fmt_cny(value: Real | None) -> str:
     if wan < 1e4:
         return f"{sign}{wan:,.1f}万"
     return f"{sign}{a / 1e8:,.2f}亿"
+
+
+def fmt_wan(value: Real | None) -> str:
+    """Amount in 万元 with two decimals, for a table column headed （万元）: '0.70', '1,234.57'."""
+    if _missing(value):
+        return MISSING
+    return f"{float(value) / 1e4:,.2f}"
+
+
+def fmt_yuan(value: Real | None) -> str:
+    """Amount in 元 with two decimals, for a column headed （元） of one client's holdings or trades."""
+    if _missing(value):
+        return MISSING
+    return f"{float(value):,.2f}"
+
+
+def beijing_now() -> dt.datetime:
+    return dt.datetime.now(BEIJING)
+
+
+def fmt_beijing(value: dt.datetime | None) -> str:
+    """'2024-11-27 19:06（北京时间）'; a naive time is the machine's local time."""
+    if value is None:
+        return MISSING
+    return value.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M") + "（北京时间）"
+
+
+def fmt_metric(value: Real | None) -> str:
+    """A model metric: a count as a whole number ('354'), a score with three decimals."""
+    if _missing(value):
+        return MISSING
+    v = float(value)
+    return f"{v:,.0f}" if v.is_integer() else f"{v:,.3f}"
 
 
 def fmt_int(value: Real | None) -> str:
@@ -192,6 +228,10 @@ def sort_value(v) -> str:
 FILTERS = {
     "sortv": sort_value,
     "cny": fmt_cny,
+    "wan": fmt_wan,
+    "yuan": fmt_yuan,
+    "beijing": fmt_beijing,
+    "metric": fmt_metric,
     "int": fmt_int,
     "count": fmt_count,
     "pct": fmt_pct,

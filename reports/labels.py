@@ -24,6 +24,12 @@ TRAPPED_COLORS = {"light": "#f4b183", "medium": "#e2703a", "deep": "#b22222"}
 # The churn rule's levels (a rank, not a probability: docs/models.md) and their .lvl colours.
 CHURN_LEVELS = {"high": "高", "medium": "中", "low": "低"}
 CHURN_LEVEL_CLASS = {"high": "deep", "medium": "medium", "low": "light"}
+# Why a client is on the day's call list (sql/reports/call_list.sql): what the broker does.
+# The suggested action per reason, in this order of urgency: a client at high churn risk is
+# kept, a dormant one woken, a trapped one offered a way out. One mapping for the broker books'
+# cards and the call lists.
+ACTIONS = {"churn": ("流失风险高", "挽留"), "dormant": ("沉寂", "唤醒"), "trapped": ("套牢", "提供解套建议")}
+CALL_REASONS = {key: f"{condition}：{action}" for key, (condition, action) in ACTIONS.items()}
 
 
 def churn_scorer(rule_scored: int, scored: int) -> str:

@@ -196,8 +196,7 @@ def segments(con, params: dict) -> dict:
     for r in runs:
         r["model_label"] = labels.MODELS.get(r["model"], r["model"])
     return {"profile": profile, "transitions": _transition_tables(transitions),
-            "correlation": _correlation_matrix(corr), "runs": runs,
-            "version": next((r["model_version"] for r in profile if r.get("model_version")), None)}
+            "correlation": _correlation_matrix(corr), "runs": runs}
 
 
 def _order(codes) -> list:

@@ -13,20 +13,23 @@ import os
 import re
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from . import charts, labels
-from .formatting import FILTERS, fmt_cny, fmt_count, fmt_num, fmt_pct, fmt_permyriad
+from . import charts, labels, links
+from .formatting import FILTERS, beijing_now, fmt_cny, fmt_count, fmt_num, fmt_pct, fmt_permyriad
 from core.config import Settings
 from core.db import connect
 
-from .queries import load_report
+from .queries import fetch, load_report
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 REPORT_NAME = re.compile(r"^report-(\d{4}-\d{2}-\d{2})\.html$")
+# the columns of sql/reports/index_days.sql: a day without them (no warehouse) shows —
+INDEX_FIGURES = ("total_assets", "net_inflow", "trade_amount", "revenue", "active_clients", "market_share")
 
 
 def environment() -> Environment:
@@ -38,12 +41,17 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(FILTERS)
-    env.globals.update(labels=labels, cell_shade=charts.cell_shade)
+    env.globals.update(labels=labels, cell_shade=charts.cell_shade, book_href=links.report_book_href,
+                       team_href=links.report_team_href)
     return env
 
 
 def report_filename(day: dt.date) -> str:
     return f"report-{day.isoformat()}.html"
+
+
+def engineering_filename(day: dt.date) -> str:
+    return f"engineering-{day.isoformat()}.html"
 
 
 def _charts(data: dict) -> dict:
@@ -90,7 +98,7 @@ def _charts(data: dict) -> dict:
             label="各分群收入占比", color=colours, width=460, label_width=70)
     if seg["correlation"]:
         c = seg["correlation"]
-        out["correlation"] = charts.heatmap(c["labels"], c["matrix"], label="指标相关性（Spearman）")
+        out["correlation"] = charts.heatmap(c["labels"], c["matrix"], label="指标相关性（秩相关）")
     out.update(_analysis_charts(data["analysis"]))
     return out
 
@@ -182,13 +190,13 @@ def _summary(data: dict) -> list[str]:
     return out
 
 
-def _write(path: Path, text: str) -> None:
-    """Write through a temporary file and rename, so that a reader of the share never sees
-    half a report."""
+def write_atomically(path: Path, save: Callable[[str], None]) -> None:
+    """Write `path` through a temporary file (`save` writes it) and a rename, so that a reader
+    of the share never sees half a file."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        save(tmp)
         os.chmod(tmp, 0o644)  # mkstemp makes it 0600; readers of the share need to open it
         os.replace(tmp, path)
     except BaseException:
@@ -196,18 +204,26 @@ def _write(path: Path, text: str) -> None:
         raise
 
 
-def render_index(out_dir: Path) -> Path:
-    """out_dir/index.html: every report-YYYY-MM-DD.html in out_dir, newest first."""
+def _write(path: Path, text: str) -> None:
+    write_atomically(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+
+
+def render_index(out_dir: Path, con: duckdb.DuckDBPyConnection | None = None) -> Path:
+    """out_dir/index.html: every report-YYYY-MM-DD.html in out_dir, newest first, with the
+    day's headline figures from mart.branch_daily when a warehouse connection is given."""
     out_dir = Path(out_dir)
-    reports = []
+    reports = {}
     for p in out_dir.iterdir():
         m = REPORT_NAME.match(p.name)
         if m and p.is_file():
-            reports.append({"date": dt.date.fromisoformat(m.group(1)), "file": p.name,
-                            "size_kb": p.stat().st_size / 1024})
-    reports.sort(key=lambda r: r["date"], reverse=True)
+            day = dt.date.fromisoformat(m.group(1))
+            reports[day] = {"date": day, "file": p.name, "size_kb": p.stat().st_size / 1024,
+                            **dict.fromkeys(INDEX_FIGURES)}
+    if con is not None and reports:
+        for r in fetch(con, "index_days", {"days": sorted(reports)}):
+            reports[r["as_of_date"]].update(r)
     html = environment().get_template("index.html.j2").render(
-        reports=reports, generated_at=dt.datetime.now().replace(microsecond=0))
+        reports=sorted(reports.values(), key=lambda r: r["date"], reverse=True), generated_at=beijing_now())
     path = out_dir / "index.html"
     _write(path, html)
     return path
@@ -215,27 +231,41 @@ def render_index(out_dir: Path) -> Path:
 
 def render_html(con: duckdb.DuckDBPyConnection, day: dt.date, settings: Settings | None = None) -> str:
     """The report of `day` as an HTML string."""
+    return render_pages(con, day, settings)[0]
+
+
+def render_pages(con: duckdb.DuckDBPyConnection, day: dt.date,
+                 settings: Settings | None = None) -> tuple[str, str]:
+    """The report of `day` and its engineering page (model runs, loads), as HTML strings."""
     data = load_report(con, day, settings or Settings())
-    return environment().get_template("report.html.j2").render(
-        **data, charts=_charts(data), summary=_summary(data),
-        generated_at=dt.datetime.now().replace(microsecond=0))
+    env, now = environment(), beijing_now()
+    files = {"report_file": report_filename(day), "engineering_file": engineering_filename(day)}
+    report = env.get_template("report.html.j2").render(
+        **data, **files, charts=_charts(data), summary=_summary(data), generated_at=now)
+    engineering = env.get_template("engineering.html.j2").render(
+        **files, day=day, branch_name=data["branch_name"], runs=data["segments"]["runs"],
+        quality=data["quality"], generated_at=now)
+    return report, engineering
 
 
 def render_report(warehouse: Path, day: dt.date, out_dir: Path,
                   settings: Settings | None = None) -> Path:
-    """Write out_dir/report-YYYY-MM-DD.html for `day` and refresh out_dir/index.html;
-    return the report's path."""
+    """Write out_dir/report-YYYY-MM-DD.html (and its engineering page) for `day` and refresh
+    out_dir/index.html; return the report's path."""
     with connect(warehouse, read_only=True) as con:
         return write_report(con, day, out_dir, settings)
 
 
 def write_report(con: duckdb.DuckDBPyConnection, day: dt.date, out_dir: Path,
-                 settings: Settings | None = None) -> Path:
-    """render_report on an open connection (a pipeline run's, before it commits)."""
+                 settings: Settings | None = None, index: bool = True) -> Path:
+    """render_report on an open connection (a pipeline run's, before it commits); `index`:
+    refresh index.html too (a run writing many days does it once, at the end)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    html = render_html(con, day, settings)
+    report, engineering = render_pages(con, day, settings)
+    _write(out_dir / engineering_filename(day), engineering)
     path = out_dir / report_filename(day)
-    _write(path, html)
-    render_index(out_dir)
+    _write(path, report)
+    if index:
+        render_index(out_dir, con)
     return path

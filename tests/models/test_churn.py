@@ -79,8 +79,8 @@ def test_no_positive_label_falls_back_to_the_documented_rule_score():
     np.testing.assert_allclose(model.score(x, CONFIG), [0.999 * signal + 0.001 * order, 0.0, 0.0], rtol=1e-12)
     drivers = churn.drivers_frame(model, ["a", "b", "c"], x, model.score(x, CONFIG), CONFIG)
     assert drivers["client_id"].to_list()[0] == "a"
-    assert drivers.row(0, named=True)["driver_1"] == "近60日转出 2 次 / money out on 2 of 60 sessions"
-    assert drivers.row(0, named=True)["driver_2"] == "已 10 个交易日未交易 / no trade for 10 sessions"
+    assert drivers.row(0, named=True)["driver_1"] == "近60日转出 2 次"
+    assert drivers.row(0, named=True)["driver_2"] == "已 10 个交易日未交易"
 
 
 def consistent_rows(n: int, seed: int) -> pl.DataFrame:

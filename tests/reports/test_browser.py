@@ -177,3 +177,50 @@ def test_report_in_headless_chromium(models_report, tmp_path):
     for s in sections:
         png = (shots / f"{s['id']}.png").read_bytes()
         assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5_000
+
+
+LAYOUT_JS = """JSON.stringify((function () {
+  var out = {docWidth: document.documentElement.scrollWidth, viewport: innerWidth, outside: []};
+  Array.prototype.forEach.call(document.querySelectorAll('svg.chart'), function (svg) {
+    var box = svg.getBoundingClientRect();
+    if (!box.width) { return; }   // a chart in a closed <details>
+    Array.prototype.forEach.call(svg.querySelectorAll('text'), function (t) {
+      var r = t.getBoundingClientRect();
+      if (r.width && (r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1 || r.bottom > box.bottom + 1)) {
+        out.outside.push((svg.getAttribute('aria-label') || '') + ': ' + t.textContent);
+      }
+    });
+  });
+  var cards = Array.prototype.map.call(document.querySelectorAll('#overview .cards')[0].children,
+                                       function (c) { return Math.round(c.getBoundingClientRect().top); });
+  out.cardsPerRow = cards.filter(function (t) { return t === cards[0]; }).length;
+  var figs = Array.prototype.map.call(document.querySelectorAll('.grid2 > figure'),
+                                      function (f) { return Math.round(f.getBoundingClientRect().left); });
+  out.chartColumns = figs.filter(function (l, i) { return figs.indexOf(l) === i; }).length;
+  var first = document.querySelector('#rankings .scroll tbody td');
+  out.firstColumn = getComputedStyle(first).position;
+  return out; }()))"""
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed: apt-get install -y chromium fonts-noto-cjk")
+@pytest.mark.parametrize("width", [1400, 420])
+def test_report_layout_on_a_desktop_and_a_phone(models_report, tmp_path, width):
+    """At 420 px the page is usable: nothing wider than the screen (tables scroll in their box
+    under a fixed first column), one chart per row, two KPI cards per row, every chart label
+    inside its chart. The screenshots stay in tmp_path for a person to look at."""
+    browser = Chromium(CHROMIUM, tmp_path, width=width)
+    try:
+        browser.open(models_report.resolve().as_uri())
+        layout = json.loads(browser.evaluate(LAYOUT_JS))
+        height = browser.evaluate("document.documentElement.scrollHeight")
+        browser.screenshot(tmp_path / f"report-{width}.png", {"x": 0, "y": 0, "width": width, "height": min(height, 6000)})
+        problems = browser.problems()
+    finally:
+        browser.close()
+    assert problems == []
+    assert layout["docWidth"] <= layout["viewport"], layout
+    assert layout["outside"] == []
+    if width == 420:
+        assert (layout["cardsPerRow"], layout["chartColumns"], layout["firstColumn"]) == (2, 1, "sticky")
+    else:
+        assert layout["cardsPerRow"] > 2 and layout["chartColumns"] == 2 and layout["firstColumn"] != "sticky"

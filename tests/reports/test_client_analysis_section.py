@@ -21,7 +21,7 @@ import polars as pl
 import pytest
 
 from core.db import connect
-from reports.formatting import fmt_change, fmt_cny, fmt_count, fmt_num, fmt_pct
+from reports.formatting import fmt_change, fmt_cny, fmt_count, fmt_num, fmt_pct, fmt_wan
 from reports.masking import mask_name
 from reports.queries import client_analysis
 from reports.render import render_report
@@ -173,8 +173,8 @@ def test_tier_table_and_chart_equal_client_daily(example_warehouse, analysis_rep
         row = rows[label]
         assert row[1] == fmt_count(clients)
         assert row[2] == fmt_pct(clients / len(value))
-        assert row[3] == fmt_cny(tier_assets)
-        assert row[6] == fmt_cny(revenue)
+        assert row[3] == fmt_wan(tier_assets)
+        assert row[6] == fmt_wan(revenue)
         assert row[7] == fmt_pct(revenue / total)
         # the bars: client share vs revenue share of the tier
         assert f"<title>{TIER_NAMES[tier]} 客户占比：{fmt_pct(clients / len(value))}</title>" in html
@@ -276,12 +276,12 @@ def test_channel_table_equals_raw_trades_month_to_date(example_warehouse, analys
     total = sum(t["amount"] for t in cur.values())
     for code, t in cur.items():
         row = rows[CHANNELS[code]]
-        assert row[1:7] == [f"{t['n']:,}", fmt_cny(t["amount"]), fmt_pct(t["amount"] / total),
-                            fmt_cny(t["commission"]), fmt_cny(t["net"]), fmt_count(t["clients"])]
+        assert row[1:7] == [f"{t['n']:,}", fmt_wan(t["amount"]), fmt_pct(t["amount"] / total),
+                            fmt_wan(t["commission"]), fmt_wan(t["net"]), fmt_count(t["clients"])]
         assert row[7] == fmt_change(t["amount"] / prev[code]["amount"] - 1)
         assert row[8] == fmt_change(t["net"] / prev[code]["net"] - 1)
     foot = rows["合计"]
-    assert foot[2] == fmt_cny(total) and foot[5] == fmt_cny(sum(t["net"] for t in cur.values()))
+    assert foot[2] == fmt_wan(total) and foot[5] == fmt_wan(sum(t["net"] for t in cur.values()))
 
 
 def test_channel_table_shows_no_session_after_the_report_day(example_warehouse, analysis_reports):
@@ -292,8 +292,8 @@ def test_channel_table_shows_no_session_after_the_report_day(example_warehouse, 
     assert "本月渠道数据已计算至 2024-10-29（晚于报告日）" in html
     rows = {r[0]: r for r in table_rows(html, "channel-table")}
     for code, t in sept.items():
-        assert rows[CHANNELS[code]][2] == fmt_cny(t["amount"]) and rows[CHANNELS[code]][5] == fmt_cny(t["net"])
-        assert fmt_cny(october[code]["amount"]) not in html
+        assert rows[CHANNELS[code]][2] == fmt_wan(t["amount"]) and rows[CHANNELS[code]][5] == fmt_wan(t["net"])
+        assert fmt_wan(october[code]["amount"]) not in html
 
 
 # ---- 4. flow ---------------------------------------------------------------------------------
@@ -485,7 +485,7 @@ def test_projection_line_and_its_mean_error(example_warehouse, tmp_path):
     assert (p["clients_mae"], p["assets_mae"]) == pytest.approx((clients_mae, assets_mae))
     rows = table_rows(html, "projection-table")
     assert [r[0] for r in rows][:2] == ["2024年10月 （未结束）", "2024年9月"]
-    assert rows[1][6:] == ["145", fmt_change(145 / 136 - 1), fmt_cny(1150), fmt_change(1150 / 1400 - 1)]
+    assert rows[1][6:] == ["145", fmt_change(145 / 136 - 1), fmt_wan(1150), fmt_change(1150 / 1400 - 1)]
 
 
 def test_projection_needs_two_complete_months(analysis_reports):
@@ -549,7 +549,7 @@ SECTION_JS = """JSON.stringify((function () { var r = document.getElementById('a
 SORT_TIERS_JS = """(function () {
   var table = document.getElementById('tier-table');
   var th = Array.prototype.filter.call(table.tHead.rows[0].cells,
-                                       function (c) { return c.textContent.trim() === '收入'; })[0];
+                                       function (c) { return c.textContent.trim() === '收入（万元）'; })[0];
   th.click(); th.click();
   return JSON.stringify(Array.prototype.map.call(table.tBodies[0].rows,
     function (r) { return Number(r.cells[th.cellIndex].getAttribute('data-v')); }));

@@ -6,7 +6,8 @@ import math
 
 import pytest
 
-from reports.formatting import fmt_change, fmt_cny, fmt_diff_cny, fmt_pct, fmt_permyriad, fmt_rank_change
+from reports.formatting import (fmt_change, fmt_cny, fmt_diff_cny, fmt_metric, fmt_pct, fmt_permyriad, fmt_rank_change,
+                                fmt_wan)
 
 
 @pytest.mark.parametrize(("value", "text"), [
@@ -58,3 +59,14 @@ def test_fmt_change_rank_and_rates():
     assert fmt_rank_change(5, 2) == "▼3"
     assert fmt_rank_change(3, 3) == "–"
     assert fmt_rank_change(1, None) == "新"
+
+
+@pytest.mark.parametrize("value, text", [(6967.91, "0.70"), (11_000, "1.10"), (-123_456_789, "-12,345.68"),
+                                         (0, "0.00"), (None, "—")])
+def test_fmt_wan_one_unit_for_a_column(value, text):
+    assert fmt_wan(value) == text
+
+
+@pytest.mark.parametrize("value, text", [(354.0, "354"), (6301.0, "6,301"), (0.8304, "0.830"), (None, "—")])
+def test_fmt_metric_counts_are_whole(value, text):
+    assert fmt_metric(value) == text

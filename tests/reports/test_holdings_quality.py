@@ -29,12 +29,14 @@ def test_trapped_and_quality_sections(example_warehouse, reports_out):
     rejects = query(example_warehouse, """select file, reason, count(*) as n, min(row_number) as first_row
         from quality.rejects where as_of_date = $day group by all""", {"day": REJECTS_DAY})
     quality = html.split('<section id="quality">', 1)[1].split("</section>", 1)[0]
+    # the analyst reads the counts; the reasons and rows are on the engineering page it links
+    loads = html_of(reports_out / "engineering-2024-10-24.html").split('<section id="loads">', 1)[1]
     assert rejects.height == 4
     for file, reason, n, first in rejects.iter_rows():
-        assert str(escape(reason)) in quality
-        assert f'<td class="mono">{first}' in quality
-    assert "共读取" in quality and "拒绝 4 行" in quality
-    assert "{" not in quality.replace("{{", "")  # no raw_row JSON leaked
+        assert str(escape(reason)) in loads and str(escape(reason)) not in quality
+        assert f'<td class="mono">{first}' in loads
+    assert "共读取" in quality and "拒绝 4 行" in quality and 'href="engineering-2024-10-24.html"' in quality
+    assert "{" not in loads.replace("{{", "")  # no raw_row JSON leaked
 
 
 def listed(data: dict) -> dict[tuple[str, str], str]:

@@ -46,7 +46,10 @@ def test_daily_report_asset(example_warehouse, tmp_path):
     )
     assert result.success
     out = warehouse.parent / "reports"
-    assert sorted(p.name for p in out.iterdir()) == ["index.html", "report-2024-10-16.html"]
+    days = ("2024-10-14", "2024-10-15", "2024-10-16")  # a report (and engineering page) per session
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["index.html", *(f"report-{d}.html" for d in days), *(f"engineering-{d}.html" for d in days)])
+    assert_day_cards(html_of(out / "report-2024-10-15.html"), dt.date(2024, 10, 15))  # 10-14 has rejected trades
     events = result.get_asset_materialization_events()
     assert {e.materialization.partition for e in events} == {"2024-10-14", "2024-10-15", "2024-10-16"}
     meta = events[-1].materialization.metadata
@@ -62,7 +65,8 @@ def test_daily_report_asset(example_warehouse, tmp_path):
     with connect(warehouse, read_only=True) as con:
         direct = render_html(con, dt.date(2024, 10, 16), Settings())
     assert without_timestamp(html) == without_timestamp(direct)
-    assert re.findall(r'href="(report-[\d-]+\.html)"', html_of(out / "index.html")) == ["report-2024-10-16.html"]
+    assert re.findall(r'href="(report-[\d-]+\.html)"', html_of(out / "index.html")) == [
+        f"report-{d}.html" for d in reversed(days)]
 
 
 def without_timestamp(html: str) -> str:
@@ -95,7 +99,8 @@ def test_cli_report(example_warehouse, tmp_path):
 
     result = run(tmp_path / "default")
     path = tmp_path / "default" / "report-2024-10-29.html"
-    assert sorted(p.name for p in path.parent.iterdir()) == ["index.html", "report-2024-10-29.html"]
+    assert sorted(p.name for p in path.parent.iterdir()) == ["books", "calls-2024-10-29.xlsx", "engineering-2024-10-29.html",
+                                                             "index.html", "report-2024-10-29.html"]
     assert str(path) in result.stdout
     assert "Traceback" not in result.output
     html = html_of(path)

@@ -169,6 +169,9 @@ class ReportConfig(_Section):
     top_dormant: int = Field(50, description="dormant clients to wake up")
     top_churn: int = Field(50, description="clients at churn risk")
     reject_examples: int = Field(5, description="rejected rows shown per file")
+    targets: str | None = Field(
+        None, description="targets of teams and brokers (reports/targets.py): the team pages show 完成率 against "
+                          "them; by default targets.csv beside the configuration file, when there is one")
     ranking_shown: int = Field(20, description="brokers shown at the top and at the bottom of the daily "
                                                "report's ranking (all of them in the team pages)")
     calls_per_broker: int = Field(20, description="most clients on a broker's call list of the day (今日联系名单)")
@@ -203,8 +206,15 @@ class Settings(_Section):
         if not path:
             return cls()
         with open(path, "rb") as f:
-            return cls.model_validate(tomllib.load(f))
+            values = tomllib.load(f)
+        # the targets file: relative to the configuration file's folder, targets.csv by default
+        report = values.setdefault("report", {})
+        targets = Path(path).parent / report.get("targets", "targets.csv")
+        if "targets" in report or targets.is_file():
+            report["targets"] = str(targets.resolve())
+        return cls.model_validate(values)
 
     def fingerprint(self) -> str:
-        """A stable text of every value (for the load fingerprint of Step 8 and caches)."""
-        return self.model_dump_json(exclude={"first_session"})
+        """A stable text of every value (for the load fingerprint of Step 8 and caches); the
+        first session and the targets file change no warehouse number, so they are left out."""
+        return self.model_dump_json(exclude={"first_session": True, "report": {"targets"}})

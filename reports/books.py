@@ -49,6 +49,7 @@ from .formatting import fmt_cny, fmt_int, fmt_num, fmt_pct, fmt_wan, fmt_yuan
 from .links import book_href, books_dir, team_href
 from .queries import branch_name, fetch, rankings
 from .render import _write, environment
+from .targets import METRICS, completion, load_targets, month_targets
 
 # A client's fields, in the order of its array (the module's docstring says what each holds).
 FIELDS = ("id", "nm", "sg", "a", "at", "rv", "rvt", "ly", "tl", "ds", "dm", "rk", "rt", "rl", "sc", "rs", "ac",
@@ -220,7 +221,7 @@ def write_books(con: duckdb.DuckDBPyConnection, day: dt.date, out_dir: Path,
     folder.mkdir(parents=True, exist_ok=True)
     env = environment()
     env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "separators": (",", ":")}
-    env.globals.update(book_href=book_href, team_href=team_href)
+    env.globals.update(book_href=book_href, team_href=team_href, completion=completion, target_labels=METRICS)
     common = {"day": day, "branch_name": data["branch_name"], "window": settings.indicators.window,
               "sessions": len(data["dates"]), "trades_shown": RECENT_TRADES, "labels_map": _labels(settings),
               "actions": ACTIONS, "no_action": NO_ACTION, "model_high": MODEL_HIGH, "model_medium": MODEL_MEDIUM,
@@ -245,13 +246,17 @@ def write_books(con: duckdb.DuckDBPyConnection, day: dt.date, out_dir: Path,
         info = _broker_info(broker_id, data)
         teams[info["team_id"]].append(info)
     team_rows = {r["group_id"]: r for r in data["rankings"]["teams"]}
+    targets = month_targets(load_targets(settings.report.targets), day)
     team = env.get_template("team.html.j2")
     for team_id in sorted(set(teams) | set(team_rows), key=lambda t: (t is None, t or "")):
         members = sorted(teams.get(team_id, []), key=lambda b: (b["ranking"] is None,
                                                                b["ranking"]["rank"] if b["ranking"] else 0,
                                                                b["id"] or ""))
         name = next((m["team_name"] for m in members if m["team_id"] == team_id), team_id or UNASSIGNED)
+        goals = {"team": targets.get(("team", team_id), {}),
+                 **{m["id"]: targets.get(("broker", m["id"]), {}) for m in members}}
         html = team.render(**common, team={"id": team_id, "name": name, "ranking": team_rows.get(team_id)},
+                           goals=goals, goal_metrics=[k for k in METRICS if any(k in g for g in goals.values())],
                            brokers=members, month_start=data["rankings"]["month_start"], no_ranking=NO_RANKING)
         paths.append(folder / team_href(team_id))
         _write(paths[-1], html)

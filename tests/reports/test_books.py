@@ -375,3 +375,45 @@ def test_books_are_those_of_the_last_day_written(books_warehouse, tmp_path):
     assert sorted(p.name for p in (tmp_path / "books").iterdir()) == sorted(p.name for p in paths if p.suffix == ".html")
     assert f"报告日 <strong>{DAY.isoformat()}</strong>" in (tmp_path / report_book_href("B000")).read_text(encoding="utf-8")
     assert (tmp_path / report_team_href("T0")).is_file()
+
+
+def test_team_pages_show_completion_against_the_targets(books_warehouse, tmp_path):
+    """targets.csv beside the configuration file: the team page shows 收入完成率, the month to
+    date's revenue (spec 4: a client counts for its broker of the latest snapshot) over the
+    target, for the team and each broker with one; a team without targets has no such column."""
+    from core.config import Settings
+    from reports.formatting import fmt_pct
+
+    config = tmp_path / "crm.toml"
+    config.write_text("[report]\nranking_shown = 20\n", encoding="utf-8")
+    (tmp_path / "targets.csv").write_text("group,id,period,metric,target\nteam,T0,2024-10,revenue,1000\n"
+                                          "broker,B000,2024-10,revenue,400\nbroker,B000,2024-09,revenue,1\n",
+                                          encoding="utf-8")
+    render_books(books_warehouse, DAY, tmp_path / "out", Settings.load(config))
+    revenue = dict(query(books_warehouse, """
+        with owner as (
+            select client_id, arg_max(broker_id, as_of_date) as broker_id from raw.clients
+            where as_of_date between '2024-10-01' and $day group by 1),
+        team as (
+            select broker_id, arg_max(team_id, as_of_date) as team_id from raw.brokers
+            where as_of_date between '2024-10-01' and $day group by 1)
+        select unnest(['B000', 'T0']) as who, unnest([
+            sum(d.revenue) filter (where o.broker_id = 'B000'), sum(d.revenue) filter (where t.team_id = 'T0')])
+        from mart.client_daily as d join owner as o using (client_id) left join team as t using (broker_id)
+        where d.as_of_date between '2024-10-01' and $day""", {"day": DAY}).iter_rows())
+    page = (tmp_path / "out" / "books" / "team-T0.html").read_text(encoding="utf-8")
+    assert re.search(rf'收入完成率</div><div class="value">{re.escape(fmt_pct(revenue["T0"] / 1000))}</div>', page)
+    row = page.split(f'href="{book_href("B000")}"', 1)[1].split("</tr>", 1)[0]
+    assert row.rstrip().endswith(f'>{fmt_pct(revenue["B000"] / 400)}</td>')
+    others = [p for p in (tmp_path / "out" / "books").glob("team-*.html") if p.name != "team-T0.html"]
+    assert others and all("完成率" not in p.read_text(encoding="utf-8") for p in others)
+
+
+def test_a_bad_target_row_is_named(tmp_path):
+    from reports.targets import TargetsError, load_targets
+
+    path = tmp_path / "targets.csv"
+    path.write_text("group,id,period,metric,target\nteam,T0,2024-10,revenue,1000\nteam,T1,2024-10,profit,5\n",
+                    encoding="utf-8")
+    with pytest.raises(TargetsError, match=r"^targets.csv: row 2, column 'metric': 'profit' is not one of revenue"):
+        load_targets(path)

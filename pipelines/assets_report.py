@@ -52,7 +52,7 @@ def report_asset(partitions: dg.TimeWindowPartitionsDefinition) -> dg.AssetsDefi
                 context.log.info(f"no branch data in {days[0]}..{days[-1]}: no report")
                 return dg.MaterializeResult(metadata={"note": "no data in range"})
             t0 = time.perf_counter()
-            for day in loaded:
+            for day in loaded if settings.report.every_session else loaded[-1:]:
                 path = write_report(con, day, out, settings, index=False)
             render_index(out, con)
             # the broker books and the call list are the latest session's (a rerun of an older
@@ -64,7 +64,7 @@ def report_asset(partitions: dg.TimeWindowPartitionsDefinition) -> dg.AssetsDefi
         return dg.MaterializeResult(metadata={
             "path": dg.MetadataValue.path(str(path)),
             "date": loaded[-1].isoformat(),
-            "reports": len(loaded),
+            "reports": len(loaded) if settings.report.every_session else 1,
             "books": len(books),
             "size_kb": round(path.stat().st_size / 1024, 1),
             "render_seconds": round(seconds, 3),

@@ -33,6 +33,8 @@ CORRECTED = dt.date(2024, 10, 15)  # the example's session re-delivered with one
 BRANCH = dict(clients=300, start=dt.date(2024, 6, 3), sessions=30, seed=3)
 BRANCH_CORRECTED = dt.date(2024, 6, 27)
 FIT_EARLY = """
+[report]
+every_session = false
 [segmentation]
 min_fit_clients = 30
 k_max = 3

@@ -119,3 +119,25 @@ def test_cli_report(example_warehouse, tmp_path):
     for name in rows:
         holdings = html_of(tmp_path / name / "report-2024-10-29.html").split('<section id="holdings">', 1)[1]
         assert holdings.split("</section>", 1)[0].count('<td class="mono">') == rows[name]
+
+
+def test_a_long_rerun_may_report_its_last_session_only(example_warehouse, tmp_path):
+    """report.every_session = false: a run's range gets the report of its last session only."""
+    from core.config import ReportConfig
+    from pipelines.assets_report import report_asset
+    from pipelines.partitions import session_partitions
+    from pipelines.resources import WarehouseResource
+
+    warehouse = tmp_path / "wh" / "warehouse.duckdb"
+    warehouse.parent.mkdir()
+    shutil.copy(example_warehouse, warehouse)
+    result = dg.materialize(
+        [report_asset(session_partitions(dt.date(2024, 9, 2)))],
+        resources={"duckdb": WarehouseResource(database=str(warehouse)),
+                   "settings": Settings(report=ReportConfig(every_session=False))},
+        tags={"dagster/asset_partition_range_start": "2024-10-14",
+              "dagster/asset_partition_range_end": "2024-10-16"},
+    )
+    assert result.success
+    assert sorted(p.name for p in (warehouse.parent / "reports").iterdir()) == [
+        "engineering-2024-10-16.html", "index.html", "report-2024-10-16.html"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import os
 import signal
 import subprocess
 import sys
@@ -54,7 +55,8 @@ def assert_same_snapshots(a: dict[str, pl.DataFrame], b: dict[str, pl.DataFrame]
 def crm(args: list[str], **popen) -> subprocess.Popen:
     """`crm ARGS` in a child process; its Dagster instance is its warehouse's (beside the file,
     with the pool limit 1 on DuckDB writers)."""
-    return subprocess.Popen([sys.executable, "-m", "cli.app", *args], cwd=ROOT,
+    env = {**os.environ, "CRM_CONFIG": str(ROOT / "tests" / "fixtures" / "last_report_only.toml")}
+    return subprocess.Popen([sys.executable, "-m", "cli.app", *args], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen)
 
 

@@ -32,8 +32,9 @@ def report_asset(partitions: dg.TimeWindowPartitionsDefinition) -> dg.AssetsDefi
         pool=POOL,
         group_name="reports",
         kinds={"html"},
-        description="The self-contained HTML report (and engineering page) of every session of the range, the index of all reports, "
-                    "and the latest session's broker books, team pages and call list (.xlsx).",
+        description="The self-contained HTML report (and engineering page) of every session of the range, "
+                    "the index of all reports, and the latest session's broker books, team pages and call "
+                    "list (.xlsx).",
     )
     def daily_report(context: dg.AssetExecutionContext, duckdb: WarehouseResource,
                      settings: dg.ResourceParam[Settings]) -> dg.MaterializeResult:
@@ -52,7 +53,8 @@ def report_asset(partitions: dg.TimeWindowPartitionsDefinition) -> dg.AssetsDefi
                 context.log.info(f"no branch data in {days[0]}..{days[-1]}: no report")
                 return dg.MaterializeResult(metadata={"note": "no data in range"})
             t0 = time.perf_counter()
-            for day in loaded if settings.report.every_session else loaded[-1:]:
+            rendered = loaded if settings.report.every_session else loaded[-1:]
+            for day in rendered:
                 path = write_report(con, day, out, settings, index=False)
             render_index(out, con)
             # the broker books and the call list are the latest session's (a rerun of an older
@@ -60,11 +62,11 @@ def report_asset(partitions: dg.TimeWindowPartitionsDefinition) -> dg.AssetsDefi
             latest = con.execute("select max(as_of_date) from mart.branch_daily").fetchone()[0]
             books = write_books(con, latest, out, settings) if latest == loaded[-1] else []
         seconds = time.perf_counter() - t0
-        context.log.info(f"{len(loaded)} reports ({loaded[0]}..{loaded[-1]}) -> {out} in {seconds:.2f}s")
+        context.log.info(f"{len(rendered)} reports ({rendered[0]}..{rendered[-1]}) -> {out} in {seconds:.2f}s")
         return dg.MaterializeResult(metadata={
             "path": dg.MetadataValue.path(str(path)),
             "date": loaded[-1].isoformat(),
-            "reports": len(loaded) if settings.report.every_session else 1,
+            "reports": len(rendered),
             "books": len(books),
             "size_kb": round(path.stat().st_size / 1024, 1),
             "render_seconds": round(seconds, 3),

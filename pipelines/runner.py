@@ -217,8 +217,9 @@ def run_sessions(warehouse: Path, extracts: Path, start: dt.date, end: dt.date,
                  runs_of: int = 60, on_chunk: Callable[[list[dt.date]], None] | None = None,
                  settings: Settings | None = None, discard_new: bool = False, verbose: bool = False) -> list[dt.date]:
     """Run the daily job over [start, end] as single-run ranges of `runs_of` sessions, in order
-    (into an empty warehouse the first session alone: core.db.run_ranges), on the warehouse's instance. With `discard_new` (the CLI), a failure that leaves empty
-    the warehouse this call created takes it back with its instance folder (NewFiles).
+    (into an empty warehouse the first session alone: core.db.run_ranges), on the warehouse's
+    instance. With `discard_new` (the CLI), a failure that leaves empty the warehouse this
+    call created takes it back with its instance folder (NewFiles).
     `verbose`: Dagster's own log lines (INFO and up) on stderr; else warnings only."""
     warehouse, extracts = Path(warehouse).resolve(), Path(extracts).resolve()
     new = NewFiles(warehouse)

@@ -47,7 +47,7 @@ from . import labels
 from .calls import by_broker, call_list, write_call_workbook
 from .formatting import fmt_cny, fmt_int, fmt_num, fmt_pct, fmt_wan, fmt_yuan
 from .links import book_href, books_dir, team_href
-from .queries import branch_name, fetch, rankings
+from .queries import branch_name, fetch, rankings, report_params
 from .render import _write, environment
 from .targets import METRICS, completion, load_targets, month_targets
 
@@ -68,7 +68,6 @@ ACTIONS = [(key, condition, action) for key, (condition, action) in labels.ACTIO
 NO_ACTION = "常规维护"
 SIDES = {"B": "买入", "S": "卖出"}
 SCORERS = {"r": "规则评分", "m": "模型评分"}
-UNASSIGNED = "未分配"
 PAGE_NAME = re.compile(r"(broker|team)-[^/]+\.html")
 # A team page's row of a broker without a ranking row this month (queries.rankings' columns).
 NO_RANKING = dict.fromkeys(("rank", "prev_rank", "clients", "effective_clients", "total_assets", "net_inflow",
@@ -150,10 +149,8 @@ def _client(r: dict, data: dict, page: _Page) -> list:
 
 def load_books(con: duckdb.DuckDBPyConnection, day: dt.date, settings: Settings) -> dict:
     """Every book's data for `day`: each query once for all brokers, grouped by client."""
-    params = {**settings.indicators.params(), **settings.report.model_dump(), "day": day,
-              "rule_high": settings.churn.rule_high, "rule_medium": settings.churn.rule_medium,
-              "model_high": MODEL_HIGH, "model_medium": MODEL_MEDIUM, "alphabet": ALPHABET,
-              "missing": MISSING, "trades": RECENT_TRADES}
+    params = {**report_params(settings, day), "model_high": MODEL_HIGH, "model_medium": MODEL_MEDIUM,
+              "alphabet": ALPHABET, "missing": MISSING, "trades": RECENT_TRADES}
     dates = [r["as_of_date"] for r in fetch(con, "book_sessions", {**params, "sessions": params["trend_sessions"]})]
     if not dates or dates[-1] != day:
         raise LookupError(f"mart.branch_daily has no row for {day}: run the pipeline for that session first")
@@ -203,9 +200,9 @@ def _summary(clients: list[dict]) -> dict:
 def _broker_info(broker_id: str | None, data: dict) -> dict:
     info = data["directory"].get(broker_id)
     ranking = data["broker_ranking"].get(broker_id)
-    return {"id": broker_id, "name": info["broker_name"] if info else (broker_id or UNASSIGNED),
+    return {"id": broker_id, "name": info["broker_name"] if info else (broker_id or labels.UNASSIGNED),
             "team_id": info["team_id"] if info else None,
-            "team_name": (info["team_name"] or info["team_id"]) if info else UNASSIGNED, "ranking": ranking}
+            "team_name": (info["team_name"] or info["team_id"]) if info else labels.UNASSIGNED, "ranking": ranking}
 
 
 def write_books(con: duckdb.DuckDBPyConnection, day: dt.date, out_dir: Path,
@@ -252,7 +249,7 @@ def write_books(con: duckdb.DuckDBPyConnection, day: dt.date, out_dir: Path,
         members = sorted(teams.get(team_id, []), key=lambda b: (b["ranking"] is None,
                                                                b["ranking"]["rank"] if b["ranking"] else 0,
                                                                b["id"] or ""))
-        name = next((m["team_name"] for m in members if m["team_id"] == team_id), team_id or UNASSIGNED)
+        name = next((m["team_name"] for m in members if m["team_id"] == team_id), team_id or labels.UNASSIGNED)
         goals = {"team": targets.get(("team", team_id), {}),
                  **{m["id"]: targets.get(("broker", m["id"]), {}) for m in members}}
         html = team.render(**common, team={"id": team_id, "name": name, "ranking": team_rows.get(team_id)},

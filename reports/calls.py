@@ -19,10 +19,9 @@ from core.config import Settings
 
 from . import labels
 from .formatting import fmt_cny, fmt_pct
-from .queries import fetch
+from .queries import fetch, report_params
 from .render import write_atomically
 
-UNASSIGNED = "未分配"
 MONEY = "#,##0.00"
 # (header, row key, number format): numbers stay numbers in the workbook
 COLUMNS = [
@@ -42,11 +41,9 @@ SHEET_MAX = 31
 
 def call_list(con: duckdb.DuckDBPyConnection, day: dt.date, settings: Settings) -> list[dict]:
     """The rows of sql/reports/call_list.sql for `day`, names masked, with the reason in Chinese."""
-    params = {**settings.indicators.params(), **settings.report.model_dump(),
-              "rule_high": settings.churn.rule_high, "day": day}
-    rows = fetch(con, "call_list", params)
+    rows = fetch(con, "call_list", report_params(settings, day))
     for r in rows:
-        r["broker_name"] = r["broker_name"] or UNASSIGNED
+        r["broker_name"] = r["broker_name"] or labels.UNASSIGNED
         r["reason_label"] = labels.CALL_REASONS[r["reason"]]
         r["detail"] = reason_detail(r)
     return rows
@@ -74,7 +71,7 @@ def by_broker(rows: list[dict]) -> list[dict]:
     for r in rows:
         g = groups.setdefault(r["broker_id"], {
             "broker_id": r["broker_id"], "broker_name": r["broker_name"],
-            "team_name": r["team_name"] or r["team_id"] or UNASSIGNED, "rows": []})
+            "team_name": r["team_name"] or r["team_id"] or labels.UNASSIGNED, "rows": []})
         g["rows"].append(r)
     return list(groups.values())
 
@@ -82,7 +79,7 @@ def by_broker(rows: list[dict]) -> list[dict]:
 def sheet_title(name: str | None, taken: set[str]) -> str:
     """A valid sheet name from a team's name: no []:*?/\\, at most 31 characters, not quoted
     at its ends, unique in the workbook regardless of case."""
-    base = SHEET_FORBIDDEN.sub("_", ILLEGAL_CHARACTERS_RE.sub("", name or "")).strip().strip("'") or UNASSIGNED
+    base = SHEET_FORBIDDEN.sub("_", ILLEGAL_CHARACTERS_RE.sub("", name or "")).strip().strip("'") or labels.UNASSIGNED
     title, n = base[:SHEET_MAX], 1
     while title.lower() in taken:
         n += 1

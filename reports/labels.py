@@ -30,6 +30,8 @@ CHURN_LEVEL_CLASS = {"high": "deep", "medium": "medium", "low": "light"}
 # cards and the call lists.
 ACTIONS = {"churn": ("流失风险高", "挽留"), "dormant": ("沉寂", "唤醒"), "trapped": ("套牢", "提供解套建议")}
 CALL_REASONS = {key: f"{condition}：{action}" for key, (condition, action) in ACTIONS.items()}
+# a client without a broker, a broker without a team
+UNASSIGNED = "未分配"
 
 
 def churn_scorer(rule_scored: int, scored: int) -> str:

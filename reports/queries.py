@@ -11,7 +11,7 @@ import datetime as dt
 
 import duckdb
 
-from core.config import AnalysisConfig, ChurnConfig, Settings
+from core.config import AnalysisConfig, Settings
 from core.db import fetch_dicts
 
 from . import labels
@@ -129,8 +129,8 @@ def rankings(con, day: dt.date, params: dict) -> dict:
 
     def name(group: str, gid: str | None) -> str:
         if group == "broker":
-            return broker_names[gid]["broker_name"] if gid in broker_names else (gid or "未分配")
-        return team_names.get(gid) or gid or "未分配"
+            return broker_names[gid]["broker_name"] if gid in broker_names else (gid or labels.UNASSIGNED)
+        return team_names.get(gid) or gid or labels.UNASSIGNED
 
     for group in ("team", "broker"):
         daily = {r["group_id"]: r for r in day_rows if r["grp"] == group}
@@ -168,8 +168,7 @@ def clients_to_call(con, params: dict) -> dict:
     """Dormant clients and the churn list. A day scored by the churn rule (a rank) shows
     levels (rule_high / rule_medium of the churn settings), a fitted model's percentages."""
     dormant = fetch(con, "dormant_clients", {**params, "top": params["top_dormant"]})
-    levels = {"rule_high": ChurnConfig().rule_high, "rule_medium": ChurnConfig().rule_medium, **params}
-    churn = fetch(con, "churn_clients", {**levels, "top": params["top_churn"]})
+    churn = fetch(con, "churn_clients", {**params, "top": params["top_churn"]})
     for r in dormant:
         r["tier_label"] = labels.WEALTH_TIERS.get(r["wealth_tier"], r["wealth_tier"])
         r["trapped_label"] = labels.TRAPPED_LEVELS.get(r["trapped_level"], r["trapped_level"])
@@ -179,7 +178,7 @@ def clients_to_call(con, params: dict) -> dict:
         r["tier_label"] = labels.WEALTH_TIERS.get(r["wealth_tier"], r["wealth_tier"])
         r["level_label"] = labels.CHURN_LEVELS.get(r["rule_level"], "")
         r["level_class"] = labels.CHURN_LEVEL_CLASS.get(r["rule_level"], "")
-    summary = fetch(con, "client_summary", levels)[0]
+    summary = fetch(con, "client_summary", params)[0]
     summary["scored_by"] = labels.churn_scorer(summary["rule_scored_clients"], summary["scored_clients"])
     return {"dormant": dormant, "churn": churn, "summary": summary}
 
@@ -518,22 +517,27 @@ def _analysis_projection(con, day: dt.date, params: dict) -> dict | None:
             "assets_mae": sum(abs(r["assets_error"]) for r in measured) / len(measured) if measured else None}
 
 
+def report_params(settings: Settings, day: dt.date) -> dict:
+    """What report SQL binds for `day` (the report's, the books' and the call list's): the
+    indicator thresholds, the analysis and report settings and the churn rule's levels."""
+    return {**settings.indicators.params(), **settings.analysis.model_dump(), **settings.report.model_dump(),
+            "rule_high": settings.churn.rule_high, "rule_medium": settings.churn.rule_medium, "day": day}
+
+
 def load_report(con: duckdb.DuckDBPyConnection, day: dt.date, settings: Settings) -> dict:
     """Everything the report shows for `day`, masked: list sizes from settings.report,
     thresholds from settings.indicators."""
-    limits = settings.report.model_dump()
-    params = {**settings.indicators.params(), **settings.analysis.model_dump(), **limits, "day": day}
+    params = report_params(settings, day)
     return {
         "day": day,
-        "limits": limits,
+        "limits": settings.report.model_dump(),
         "branch_name": branch_name(con, params),
         "kpi": kpis(con, day, params),
         "trend": trend(con, params),
         "segments": segments(con, params),
         "rankings": rankings(con, day, params),
         "trapped": trapped(con, params),
-        "calls": clients_to_call(con, {**params, "rule_high": settings.churn.rule_high,
-                                       "rule_medium": settings.churn.rule_medium}),
+        "calls": clients_to_call(con, params),
         "quality": quality(con, params),
         "analysis": client_analysis(con, day, params),
     }

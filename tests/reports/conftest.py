@@ -14,6 +14,7 @@ import polars as pl
 import pytest
 
 from core.config import Settings
+from reports import queries
 from reports.render import render_report
 
 from ..conftest import EXAMPLE
@@ -74,8 +75,7 @@ delete from mart.client_segments; delete from mart.churn_scores
 
 def report_params(day: dt.date, settings: Settings | None = None) -> dict:
     """The parameters the report binds (reports.queries.load_report)."""
-    settings = settings or Settings()
-    return {**settings.indicators.params(), **settings.report.model_dump(), "day": day}
+    return queries.report_params(settings or Settings(), day)
 
 
 def html_of(path: Path) -> str:

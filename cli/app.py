@@ -234,7 +234,8 @@ def report(
     t0 = time.perf_counter()
     settings = _settings(config)
     path = render_report(warehouse, day, out, settings)
-    books = render_books(warehouse, day, out, settings)
+    books = render_books(warehouse, day, out, settings,
+                         lambda line: console.print(f"[yellow]warning:[/yellow] {line}", soft_wrap=True))
     console.print(f"report, {len(books) - 1} broker books and team pages and the call list "
                   f"rendered in {time.perf_counter() - t0:.2f}s")
     print(path)

@@ -184,9 +184,12 @@ class ReportConfig(_Section):
     call_dormant_factor: float = Field(
         0.1, description="call list: chance that a call wakes a dormant client, who then earns the branch's "
                          "commission rate on its assets")
-    call_churn_risk: float = Field(
-        0.5, description="call list: churn risk from which a client scored by a fitted model is called; a client "
-                         "the rule scores at level high (churn.rule_high, a rank) is taken at this chance")
+    churn_high: float = Field(
+        0.5, description="a fitted model's churn probability from which a client is at high risk (高): the "
+                         "report's count, the books' level, the call list; a client the rule scores at level high "
+                         "(churn.rule_high, a rank) is taken at this chance in the call list's revenue at stake")
+    churn_medium: float = Field(0.2, description="a fitted model's churn probability from which the books show "
+                                                 "the level 中 (medium)")
 
 
 class Settings(_Section):

@@ -60,7 +60,7 @@ def report_asset(partitions: dg.TimeWindowPartitionsDefinition) -> dg.AssetsDefi
             # the broker books and the call list are the latest session's (a rerun of an older
             # range leaves them)
             latest = con.execute("select max(as_of_date) from mart.branch_daily").fetchone()[0]
-            books = write_books(con, latest, out, settings) if latest == loaded[-1] else []
+            books = write_books(con, latest, out, settings, context.log.warning) if latest == loaded[-1] else []
         seconds = time.perf_counter() - t0
         context.log.info(f"{len(rendered)} reports ({rendered[0]}..{rendered[-1]}) -> {out} in {seconds:.2f}s")
         return dg.MaterializeResult(metadata={

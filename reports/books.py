@@ -34,8 +34,10 @@ and sessions are indices into `secs` and `dates`:
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -51,6 +53,7 @@ from .queries import branch_name, fetch, rankings, report_params
 from .render import _write, environment
 from .targets import METRICS, completion, load_targets, month_targets
 
+log = logging.getLogger(__name__)
 # A client's fields, in the order of its array (the module's docstring says what each holds).
 FIELDS = ("id", "nm", "sg", "a", "at", "rv", "rvt", "ly", "tl", "ds", "dm", "rk", "rt", "rl", "sc", "rs", "ac",
           "ca", "mv", "pl", "wt", "s", "h", "t", "g")
@@ -59,9 +62,6 @@ ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_"
 MISSING = "."
 # Trades a card lists: 10 would bring a 3,000-client book to ~1.95 MB at 60 sessions, 5 to ~1.7 MB.
 RECENT_TRADES = 5
-# A fitted model's probability shown as a level for the books' risk filter: 高 from 50 % (the
-# daily report's high-risk count), 中 from 20 %. The rule's levels are its own (ChurnConfig).
-MODEL_HIGH, MODEL_MEDIUM = 0.5, 0.2
 # The suggested actions (key, condition, action) of labels.ACTIONS, in its order; a client with
 # none of them gets NO_ACTION.
 ACTIONS = [(key, condition, action) for key, (condition, action) in labels.ACTIONS.items()]
@@ -149,7 +149,7 @@ def _client(r: dict, data: dict, page: _Page) -> list:
 
 def load_books(con: duckdb.DuckDBPyConnection, day: dt.date, settings: Settings) -> dict:
     """Every book's data for `day`: each query once for all brokers, grouped by client."""
-    params = {**report_params(settings, day), "model_high": MODEL_HIGH, "model_medium": MODEL_MEDIUM,
+    params = {**report_params(settings, day),
               "alphabet": ALPHABET, "missing": MISSING, "trades": RECENT_TRADES}
     dates = [r["as_of_date"] for r in fetch(con, "book_sessions", {**params, "sessions": params["trend_sessions"]})]
     if not dates or dates[-1] != day:
@@ -200,35 +200,38 @@ def _summary(clients: list[dict]) -> dict:
 def _broker_info(broker_id: str | None, data: dict) -> dict:
     info = data["directory"].get(broker_id)
     ranking = data["broker_ranking"].get(broker_id)
-    return {"id": broker_id, "name": info["broker_name"] if info else (broker_id or labels.UNASSIGNED),
-            "team_id": info["team_id"] if info else None,
-            "team_name": (info["team_name"] or info["team_id"]) if info else labels.UNASSIGNED, "ranking": ranking}
+    team_id = (info["team_id"] if info else None) or labels.UNASSIGNED_ID
+    return {"id": broker_id, "name": labels.group_name(broker_id, info["broker_name"] if info else None),
+            "team_id": team_id, "team_name": labels.group_name(team_id, info["team_name"] if info else None),
+            "ranking": ranking}
 
 
 def write_books(con: duckdb.DuckDBPyConnection, day: dt.date, out_dir: Path,
-                settings: Settings | None = None) -> list[Path]:
+                settings: Settings | None = None, warn: Callable[[str], None] = log.warning) -> list[Path]:
     """Write the broker books and team pages of `day` into out_dir/books/ (a broker in the
     day's directory, ranking or client list gets a book, a team in the directory or ranking a
     page, so that every link of the report resolves), each book with its broker's call list of
     the day, and the day's call workbook out_dir/calls-YYYY-MM-DD.xlsx; remove the pages of
-    brokers and teams gone since; return the paths written."""
+    brokers and teams gone since; return the paths written. A row of targets.csv that cannot
+    be read is left out and passed to `warn` (one line naming its row and column)."""
     settings = settings or Settings()
     data = load_books(con, day, settings)
     folder = books_dir(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     env = environment()
     env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "separators": (",", ":")}
-    env.globals.update(book_href=book_href, team_href=team_href, completion=completion, target_labels=METRICS)
+    env.globals.update(book_href=book_href, team_href=team_href, shown_id=labels.shown_id, completion=completion, target_labels=METRICS)
     common = {"day": day, "branch_name": data["branch_name"], "window": settings.indicators.window,
               "sessions": len(data["dates"]), "trades_shown": RECENT_TRADES, "labels_map": _labels(settings),
-              "actions": ACTIONS, "no_action": NO_ACTION, "model_high": MODEL_HIGH, "model_medium": MODEL_MEDIUM,
+              "actions": ACTIONS, "no_action": NO_ACTION, "model_high": settings.report.churn_high,
+              "model_medium": settings.report.churn_medium,
               "horizon": settings.churn.horizon, "calls_cap": settings.report.calls_per_broker}
     clients_of = defaultdict(list)
     for r in data["clients"]:
-        clients_of[r["broker_id"]].append(r)
+        clients_of[r["broker_id"] or labels.UNASSIGNED_ID].append(r)  # the rankings' id for none
     brokers = set(clients_of) | set(data["directory"]) | set(data["broker_ranking"])
     calls = call_list(con, day, settings)
-    call_groups = {g["broker_id"]: g for g in by_broker(calls)}
+    call_groups = {g["broker_id"] or labels.UNASSIGNED_ID: g for g in by_broker(calls)}
     paths = [write_call_workbook(calls, Path(out_dir) / f"calls-{day.isoformat()}.xlsx")]
     book = env.get_template("book.html.j2")
     for broker_id in sorted(brokers, key=lambda b: (b is None, b or "")):
@@ -243,13 +246,16 @@ def write_books(con: duckdb.DuckDBPyConnection, day: dt.date, out_dir: Path,
         info = _broker_info(broker_id, data)
         teams[info["team_id"]].append(info)
     team_rows = {r["group_id"]: r for r in data["rankings"]["teams"]}
-    targets = month_targets(load_targets(settings.report.targets), day)
+    rows, problems = load_targets(settings.report.targets)
+    for problem in problems:
+        warn(problem)
+    targets = month_targets(rows, day)
     team = env.get_template("team.html.j2")
     for team_id in sorted(set(teams) | set(team_rows), key=lambda t: (t is None, t or "")):
         members = sorted(teams.get(team_id, []), key=lambda b: (b["ranking"] is None,
                                                                b["ranking"]["rank"] if b["ranking"] else 0,
                                                                b["id"] or ""))
-        name = next((m["team_name"] for m in members if m["team_id"] == team_id), team_id or labels.UNASSIGNED)
+        name = next((m["team_name"] for m in members if m["team_id"] == team_id), labels.group_name(team_id))
         goals = {"team": targets.get(("team", team_id), {}),
                  **{m["id"]: targets.get(("broker", m["id"]), {}) for m in members}}
         html = team.render(**common, team={"id": team_id, "name": name, "ranking": team_rows.get(team_id)},
@@ -263,7 +269,8 @@ def write_books(con: duckdb.DuckDBPyConnection, day: dt.date, out_dir: Path,
     return paths
 
 
-def render_books(warehouse: Path, day: dt.date, out_dir: Path, settings: Settings | None = None) -> list[Path]:
+def render_books(warehouse: Path, day: dt.date, out_dir: Path, settings: Settings | None = None,
+                 warn: Callable[[str], None] = log.warning) -> list[Path]:
     """write_books on the warehouse opened read-only (`crm report --date`)."""
     with connect(warehouse, read_only=True) as con:
-        return write_books(con, day, out_dir, settings)
+        return write_books(con, day, out_dir, settings, warn)

@@ -43,7 +43,7 @@ def call_list(con: duckdb.DuckDBPyConnection, day: dt.date, settings: Settings) 
     """The rows of sql/reports/call_list.sql for `day`, names masked, with the reason in Chinese."""
     rows = fetch(con, "call_list", report_params(settings, day))
     for r in rows:
-        r["broker_name"] = r["broker_name"] or labels.UNASSIGNED
+        r["broker_name"] = labels.group_name(r["broker_id"], r["broker_name"])
         r["reason_label"] = labels.CALL_REASONS[r["reason"]]
         r["detail"] = reason_detail(r)
     return rows
@@ -71,7 +71,7 @@ def by_broker(rows: list[dict]) -> list[dict]:
     for r in rows:
         g = groups.setdefault(r["broker_id"], {
             "broker_id": r["broker_id"], "broker_name": r["broker_name"],
-            "team_name": r["team_name"] or r["team_id"] or labels.UNASSIGNED, "rows": []})
+            "team_name": labels.group_name(r["team_id"], r["team_name"]), "rows": []})
         g["rows"].append(r)
     return list(groups.values())
 

@@ -30,8 +30,22 @@ CHURN_LEVEL_CLASS = {"high": "deep", "medium": "medium", "low": "light"}
 # cards and the call lists.
 ACTIONS = {"churn": ("流失风险高", "挽留"), "dormant": ("沉寂", "唤醒"), "trapped": ("套牢", "提供解套建议")}
 CALL_REASONS = {key: f"{condition}：{action}" for key, (condition, action) in ACTIONS.items()}
-# a client without a broker, a broker without a team
+# a client without a broker, a broker without a team: its label, and its id in the rankings
+# (sql/intermediate/int_client_period.sql, int_group_period.sql)
 UNASSIGNED = "未分配"
+UNASSIGNED_ID = "UNASSIGNED"
+
+
+def group_name(group_id: str | None, name: str | None = None) -> str:
+    """What a page calls a broker or a team: its name, else its id; 未分配 for none."""
+    if name:
+        return name
+    return UNASSIGNED if group_id in (None, UNASSIGNED_ID) else group_id
+
+
+def shown_id(group_id: str | None) -> str:
+    """A broker's or team's id as a page shows it beside the name: none for 未分配."""
+    return "" if group_id in (None, UNASSIGNED_ID) else group_id
 
 
 def churn_scorer(rule_scored: int, scored: int) -> str:

@@ -129,8 +129,8 @@ def rankings(con, day: dt.date, params: dict) -> dict:
 
     def name(group: str, gid: str | None) -> str:
         if group == "broker":
-            return broker_names[gid]["broker_name"] if gid in broker_names else (gid or labels.UNASSIGNED)
-        return team_names.get(gid) or gid or labels.UNASSIGNED
+            return labels.group_name(gid, broker_names[gid]["broker_name"] if gid in broker_names else None)
+        return labels.group_name(gid, team_names.get(gid))
 
     for group in ("team", "broker"):
         daily = {r["group_id"]: r for r in day_rows if r["grp"] == group}
@@ -519,9 +519,10 @@ def _analysis_projection(con, day: dt.date, params: dict) -> dict | None:
 
 def report_params(settings: Settings, day: dt.date) -> dict:
     """What report SQL binds for `day` (the report's, the books' and the call list's): the
-    indicator thresholds, the analysis and report settings and the churn rule's levels."""
+    indicator thresholds, the analysis and report settings, the churn rule's levels and horizon."""
     return {**settings.indicators.params(), **settings.analysis.model_dump(), **settings.report.model_dump(),
-            "rule_high": settings.churn.rule_high, "rule_medium": settings.churn.rule_medium, "day": day}
+            "rule_high": settings.churn.rule_high, "rule_medium": settings.churn.rule_medium,
+            "horizon": settings.churn.horizon, "day": day}
 
 
 def load_report(con: duckdb.DuckDBPyConnection, day: dt.date, settings: Settings) -> dict:

@@ -9,6 +9,7 @@ The file needs nothing from the network: CSS and the small table-sorting script 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import re
 import tempfile
@@ -185,7 +186,7 @@ def _summary(data: dict) -> list[str]:
         out.append(f"流失风险等级为高的客户（规则评分）{fmt_count(calls['high_risk_clients'])} 人，"
                    f"资产 {fmt_cny(calls['high_risk_assets'])}。")
     elif calls["scored_clients"]:
-        out.append(f"流失风险 ≥ 50% 的客户（模型评分）{fmt_count(calls['high_risk_clients'])} 人，"
+        out.append(f"流失风险 ≥ {calls['churn_high']:.0%} 的客户（模型评分）{fmt_count(calls['high_risk_clients'])} 人，"
                    f"资产 {fmt_cny(calls['high_risk_assets'])}。")
     return out
 
@@ -231,21 +232,29 @@ def render_index(out_dir: Path, con: duckdb.DuckDBPyConnection | None = None) ->
 
 def render_html(con: duckdb.DuckDBPyConnection, day: dt.date, settings: Settings | None = None) -> str:
     """The report of `day` as an HTML string."""
-    return render_pages(con, day, settings)[0]
+    return _report_html(load_report(con, day, settings or Settings()), day, beijing_now())
 
 
-def render_pages(con: duckdb.DuckDBPyConnection, day: dt.date,
-                 settings: Settings | None = None) -> tuple[str, str]:
-    """The report of `day` and its engineering page (model runs, loads), as HTML strings."""
-    data = load_report(con, day, settings or Settings())
-    env, now = environment(), beijing_now()
-    files = {"report_file": report_filename(day), "engineering_file": engineering_filename(day)}
-    report = env.get_template("report.html.j2").render(
-        **data, **files, charts=_charts(data), summary=_summary(data), generated_at=now)
-    engineering = env.get_template("engineering.html.j2").render(
-        **files, day=day, branch_name=data["branch_name"], runs=data["segments"]["runs"],
+def _files(day: dt.date) -> dict:
+    return {"report_file": report_filename(day), "engineering_file": engineering_filename(day)}
+
+
+@functools.cache
+def _pages() -> Environment:
+    """One environment for the daily pages: it keeps their compiled templates across sessions."""
+    return environment()
+
+
+def _report_html(data: dict, day: dt.date, now: str) -> str:
+    return _pages().get_template("report.html.j2").render(
+        **data, **_files(day), charts=_charts(data), summary=_summary(data), generated_at=now)
+
+
+def _engineering_html(data: dict, day: dt.date, now: str) -> str:
+    """The engineering page of `day`: model runs and loads (what analysts need not read)."""
+    return _pages().get_template("engineering.html.j2").render(
+        **_files(day), day=day, branch_name=data["branch_name"], runs=data["segments"]["runs"],
         quality=data["quality"], generated_at=now)
-    return report, engineering
 
 
 def render_report(warehouse: Path, day: dt.date, out_dir: Path,
@@ -262,10 +271,10 @@ def write_report(con: duckdb.DuckDBPyConnection, day: dt.date, out_dir: Path,
     refresh index.html too (a run writing many days does it once, at the end)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    report, engineering = render_pages(con, day, settings)
-    _write(out_dir / engineering_filename(day), engineering)
+    data, now = load_report(con, day, settings or Settings()), beijing_now()
+    _write(out_dir / engineering_filename(day), _engineering_html(data, day, now))
     path = out_dir / report_filename(day)
-    _write(path, report)
+    _write(path, _report_html(data, day, now))
     if index:
         render_index(out_dir, con)
     return path

@@ -1,8 +1,8 @@
 -- The broker books' client rows (reports/books.py): every client of $day with its broker (the
 -- clients snapshot of $day), segment, assets, window revenue, loyalty, trapped level, dormancy
 -- and churn risk, for every broker at once. The risk's level: the rule's ($rule_high,
--- $rule_medium: a rank, docs/models.md) or, for a fitted model's probability, $model_high and
--- $model_medium; the reasons of the day's riskiest clients from mart.churn_drivers.
+-- $rule_medium: a rank, docs/models.md) or, for a fitted model's probability, $churn_high and
+-- $churn_medium; the reasons of the day's riskiest clients from mart.churn_drivers.
 with
 
 clients as (
@@ -34,9 +34,9 @@ final as (
         case
             when coalesce(i.churn_risk, r.churn_risk) is null then null
             when coalesce(i.churn_risk, r.churn_risk)
-                >= case when s.model_version = 'rule' then $rule_high else $model_high end then 'high'
+                >= case when s.model_version = 'rule' then $rule_high else $churn_high end then 'high'
             when coalesce(i.churn_risk, r.churn_risk)
-                >= case when s.model_version = 'rule' then $rule_medium else $model_medium end then 'medium'
+                >= case when s.model_version = 'rule' then $rule_medium else $churn_medium end then 'medium'
             else 'low'
         end as risk_level,
         r.driver_1,

@@ -4,9 +4,7 @@
 with
 
 sessions as (
-    select as_of_date, row_number() over (order by as_of_date) as i
-    from mart.branch_daily
-    where as_of_date between $since and $day
+    select * from int_loaded_sessions($since, $day)
 ),
 
 segments as (

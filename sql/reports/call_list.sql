@@ -46,9 +46,9 @@ reasons as (
         client_id,
         'churn' as reason,
         1 as reason_order,
-        revenue_year * case when rule_scored then $call_churn_risk else churn_risk end as stake
+        revenue_year * case when rule_scored then $churn_high else churn_risk end as stake
     from clients
-    where churn_risk >= case when rule_scored then $rule_high else $call_churn_risk end
+    where churn_risk >= case when rule_scored then $rule_high else $churn_high end
 
     union all
 

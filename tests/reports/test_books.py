@@ -409,11 +409,66 @@ def test_team_pages_show_completion_against_the_targets(books_warehouse, tmp_pat
     assert others and all("完成率" not in p.read_text(encoding="utf-8") for p in others)
 
 
-def test_a_bad_target_row_is_named(tmp_path):
-    from reports.targets import TargetsError, load_targets
+def test_a_bad_target_row_is_left_out_with_a_warning(tmp_path):
+    """Targets are presentation input: a bad row is left out with one line naming its row and
+    column, the good rows count, a repeated row replaces the earlier one."""
+    from reports.targets import load_targets
 
     path = tmp_path / "targets.csv"
-    path.write_text("group,id,period,metric,target\nteam,T0,2024-10,revenue,1000\nteam,T1,2024-10,profit,5\n",
-                    encoding="utf-8")
-    with pytest.raises(TargetsError, match=r"^targets.csv: row 2, column 'metric': 'profit' is not one of revenue"):
-        load_targets(path)
+    path.write_text("group,id,period,metric,target\nteam,T0,2024-10,revenue,1000\nteam,T1,2024-10,profit,5\n"
+                    "broker,B1,2024-13,revenue,5\nbroker,B1,2024-10,revenue,-3\nbroker,B2,2024-10,revenue\n"
+                    "team,T0,2024-10,revenue,1200\n", encoding="utf-8")
+    rows, warnings = load_targets(path)
+    assert rows == [{"group": "team", "id": "T0", "period": "2024-10", "metric": "revenue", "target": 1200.0}]
+    assert warnings == [
+        "targets.csv: row 2, column 'metric': 'profit' is not one of revenue, net_inflow, trade_amount, "
+        "total_assets, new_clients, effective_clients: row left out",
+        "targets.csv: row 3, column 'period': '2024-13' is not a month YYYY-MM: row left out",
+        "targets.csv: row 4, column 'target': must be > 0: row left out",
+        "targets.csv: row 5, column 'target': 'None' is not a number: row left out",
+        "targets.csv: row 6: repeats row 1, replaces it"]
+
+
+def test_an_unreadable_targets_file_means_no_targets_and_one_warning(books_warehouse, tmp_path):
+    """A targets.csv with a wrong header does not stop the books: they are written without
+    完成率 and the warning names the file and what is wrong."""
+    from core.config import Settings
+
+    config = tmp_path / "crm.toml"
+    config.write_text("", encoding="utf-8")
+    (tmp_path / "targets.csv").write_text("team,id,month,metric,target\nT0,T0,2024-10,revenue,1000\n",
+                                          encoding="utf-8")
+    warnings: list[str] = []
+    paths = render_books(books_warehouse, DAY, tmp_path / "out", Settings.load(config), warnings.append)
+    assert warnings == ["targets.csv: header lacks group, period (expected group,id,period,metric,target): "
+                        "no targets"]
+    teams = [p for p in paths if p.name.startswith("team-")]
+    assert teams and all("完成率" not in p.read_text(encoding="utf-8") for p in teams)
+
+def test_clients_without_a_broker_and_brokers_without_a_team_get_one_page_each(books_warehouse, tmp_path):
+    """The rankings call a missing broker or team 'UNASSIGNED'; the books use the same id, so a
+    client without a broker (raw) and the ranking's UNASSIGNED row share one book, and a broker
+    without a team is on the one 未分配 team page: no second page named '~'."""
+    path = tmp_path / "warehouse.duckdb"
+    shutil.copy(books_warehouse, path)
+    with duckdb.connect(str(path)) as con:
+        client, broker = con.execute(
+            "select client_id, broker_id from raw.clients where as_of_date = $day order by client_id limit 1",
+            {"day": DAY}).fetchone()
+        con.execute("update raw.clients set broker_id = null where client_id = $c", {"c": client})
+        con.execute("update raw.brokers set team_id = null, team_name = null where broker_id = $b", {"b": broker})
+        for table, key in (("broker_ranking", "broker_id"), ("team_ranking", "team_id")):
+            con.execute(f"insert into mart.{table} by name select * replace ('UNASSIGNED' as {key}) "
+                        f"from mart.{table} where period_type = 'month' and period_start = '2024-10-01' limit 1")
+    render_books(path, DAY, tmp_path / "out")
+    pages = sorted(p.name for p in (tmp_path / "out" / "books").iterdir())
+    assert "broker-~.html" not in pages and "team-~.html" not in pages
+    assert {"broker-UNASSIGNED.html", "team-UNASSIGNED.html"} <= set(pages)
+    book = book_data(tmp_path / "out" / "books" / "broker-UNASSIGNED.html")
+    assert [c["id"] for c in book["clients"]] == [client]
+    team = (tmp_path / "out" / "books" / "team-UNASSIGNED.html").read_text(encoding="utf-8")
+    assert f'href="{book_href(broker)}"' in team
+    for page in ("broker-UNASSIGNED.html", "team-UNASSIGNED.html"):
+        text = re.sub(r"<script.*?</script>|<[^>]+>", " ", (tmp_path / "out" / "books" / page).read_text(encoding="utf-8"),
+                      flags=re.S)
+        assert "UNASSIGNED" not in text and "未分配" in text

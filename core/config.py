@@ -188,6 +188,12 @@ class ReportConfig(_Section):
         0.5, description="a fitted model's churn probability from which a client is at high risk (高): the "
                          "report's count, the books' level, the call list; a client the rule scores at level high "
                          "(churn.rule_high, a rank) is taken at this chance in the call list's revenue at stake")
+    call_outcome_sessions: int = Field(
+        10, description="did the call list work: sessions after a list in which a listed client's trade, deposit "
+                        "or end of withdrawals counts as a response")
+    call_outcome_lists: int = Field(
+        20, description="did the call list work: the lists judged, those of the last sessions whose "
+                        "call_outcome_sessions following sessions are loaded")
     churn_medium: float = Field(0.2, description="a fitted model's churn probability from which the books show "
                                                  "the level 中 (medium)")
 

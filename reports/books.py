@@ -46,7 +46,7 @@ from core.config import Settings
 from core.db import connect
 
 from . import labels
-from .calls import by_broker, call_list, write_call_workbook
+from .calls import by_broker, call_list, call_outcomes, team_outcomes, write_call_workbook
 from .formatting import fmt_cny, fmt_int, fmt_num, fmt_pct, fmt_wan, fmt_yuan
 from .links import book_href, books_dir, team_href
 from .queries import branch_name, fetch, rankings, report_params
@@ -233,6 +233,7 @@ def write_books(con: duckdb.DuckDBPyConnection, day: dt.date, out_dir: Path,
     calls = call_list(con, day, settings)
     call_groups = {g["broker_id"] or labels.UNASSIGNED_ID: g for g in by_broker(calls)}
     paths = [write_call_workbook(calls, Path(out_dir) / f"calls-{day.isoformat()}.xlsx")]
+    outcomes = call_outcomes(con, day, settings)
     book = env.get_template("book.html.j2")
     for broker_id in sorted(brokers, key=lambda b: (b is None, b or "")):
         clients = clients_of.get(broker_id, [])
@@ -260,7 +261,8 @@ def write_books(con: duckdb.DuckDBPyConnection, day: dt.date, out_dir: Path,
                  **{m["id"]: targets.get(("broker", m["id"]), {}) for m in members}}
         html = team.render(**common, team={"id": team_id, "name": name, "ranking": team_rows.get(team_id)},
                            goals=goals, goal_metrics=[k for k in METRICS if any(k in g for g in goals.values())],
-                           brokers=members, month_start=data["rankings"]["month_start"], no_ranking=NO_RANKING)
+                           brokers=members, month_start=data["rankings"]["month_start"], no_ranking=NO_RANKING,
+                           outcomes=outcomes, outcome_rows=team_outcomes(members, outcomes))
         paths.append(folder / team_href(team_id))
         _write(paths[-1], html)
     for page in folder.iterdir():

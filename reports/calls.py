@@ -64,6 +64,42 @@ def reason_detail(row: dict) -> str:
     return f"流失风险 {fmt_pct(row['churn_risk'], 0)}"
 
 
+def call_outcomes(con: duckdb.DuckDBPyConnection, day: dt.date, settings: Settings) -> dict:
+    """Did the lists work (sql/reports/call_outcomes.sql): per broker, one row per reason with
+    the listed and comparable clients, how many of each responded, their rates and the
+    difference in percentage points; and the span of lists judged (none: too few sessions)."""
+    rows = fetch(con, "call_outcomes", report_params(settings, day))
+    brokers: dict[str | None, list[dict]] = {}
+    for r in rows:
+        brokers.setdefault(r["broker_id"] or labels.UNASSIGNED_ID, []).append(outcome_rates(r))
+    span = rows[0] if rows else {"first_list": None, "last_list": None, "lists": 0}
+    return {"brokers": brokers, "first": span["first_list"], "last": span["last_list"], "lists": span["lists"],
+            "sessions": settings.report.call_outcome_sessions}
+
+
+def outcome_rates(r: dict) -> dict:
+    """A row of counts with the reason's label, both response rates and their difference in
+    percentage points (None where a group is empty)."""
+    listed = r["listed_responded"] / r["listed"] if r["listed"] else None
+    comparable = r["comparable_responded"] / r["comparable"] if r["comparable"] else None
+    return {**r, "reason_label": labels.CALL_REASONS[r["reason"]], "listed_rate": listed,
+            "comparable_rate": comparable,
+            "lift_pp": (listed - comparable) * 100 if listed is not None and comparable is not None else None}
+
+
+def team_outcomes(members: list[dict], outcomes: dict) -> list[dict]:
+    """The team page's rows: each member broker's rows, then the team's total per reason."""
+    rows = [{**r, "broker": b} for b in members for r in outcomes["brokers"].get(b["id"], [])]
+    totals = {}
+    for r in rows:
+        t = totals.setdefault(r["reason"], dict.fromkeys(
+            ("listed", "listed_responded", "comparable", "comparable_responded"), 0) | {"reason": r["reason"]})
+        for k in ("listed", "listed_responded", "comparable", "comparable_responded"):
+            t[k] += r[k]
+    order = list(labels.CALL_REASONS)
+    return rows + [{**outcome_rates(t), "broker": None} for t in sorted(totals.values(), key=lambda t: order.index(t["reason"]))]
+
+
 def by_broker(rows: list[dict]) -> list[dict]:
     """The rows grouped per broker, in the query's order (team, broker, rank): the broker
     book's tables (templates/_call_list.html.j2)."""

@@ -17,6 +17,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from core.build import build
+from core.config import Settings
+
 ROOT = Path(__file__).resolve().parent.parent  # the repository
 FIXTURES = Path(__file__).parent / "fixtures"
 EXAMPLE = FIXTURES / "spec_example"
@@ -60,3 +63,22 @@ def example_warehouse(tmp_path_factory) -> Path:
 def query(path: Path, sql: str, params=None):
     with duckdb.connect(str(path), read_only=True) as con:
         return con.execute(sql, params or {}).pl()
+
+
+SMALL_BRANCH_SETTINGS = Settings()
+
+
+@pytest.fixture(scope="session")
+def small_branch(tmp_path_factory) -> Path:
+    """600 clients x 60 sessions through every writer of the registry, models included, by
+    the direct path (core.build.build: the writers the Dagster assets call, in registry
+    order, each followed by its blocking checks, which raise). Dagster runs of the model
+    assets are covered by the example warehouse (tests/conftest.py). Read only: copy it
+    to write."""
+    def build_branch(root: Path) -> None:
+        from generator import generate
+
+        days = generate(root / "extracts", 600, dt.date(2024, 6, 3), 60, seed=3)
+        build(root / "warehouse.duckdb", days, SMALL_BRANCH_SETTINGS, extracts=root / "extracts")
+
+    return shared_dir(tmp_path_factory, "small_branch", build_branch) / "warehouse.duckdb"

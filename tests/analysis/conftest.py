@@ -1,8 +1,8 @@
 """Warehouses the client-analysis marts are checked on against the oracle (oracle.py).
 
 - `example_warehouse` (tests/conftest.py): the spec's worked example through Dagster.
-- `small_branch` (tests/models/conftest.py, imported here so this package sees it): 600
-  generated clients x 60 sessions by the direct path; the only one with dormant clients.
+- `small_branch` (tests/conftest.py): 600 generated clients
+  x 60 sessions by the direct path; the only one with dormant clients.
 - `edge_warehouse`: the example with its raw tables altered where neither of the others
   reaches (empty client attributes, missing birth dates, a birthday on a session, trades
   without a channel, stale and missing quotes, codes of the `bj` and `other` boards), then
@@ -18,8 +18,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
-from tests.models.conftest import small_branch  # noqa: F401  (shared session fixture)
 
 from ..conftest import shared_dir
 

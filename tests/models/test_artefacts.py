@@ -13,7 +13,7 @@ from core.build import rebuild
 from core.db import connect
 from models import artefacts
 
-from .conftest import SMALL_BRANCH_SETTINGS
+from ..conftest import SMALL_BRANCH_SETTINGS
 
 
 @pytest.fixture

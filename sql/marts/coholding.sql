@@ -5,9 +5,7 @@
 with
 
 held as materialized (
-    select distinct as_of_date, client_id, market, security_code
-    from raw.positions
-    where as_of_date between $start and $end and quantity > 0
+    select * from stg_positions_held($start, $end)
 ),
 
 holders as (

@@ -5,9 +5,8 @@
 with
 
 held as (
-    select distinct client_id, market, security_code
-    from int_positions_valued($day, $day, $trap_threshold)
-    where quantity > 0
+    select client_id, market, security_code
+    from stg_positions_held($day, $day)
 ),
 
 counts as (

@@ -5,11 +5,14 @@
 Runs the model's SELECT (read-only: nothing is written) with DuckDB's JSON profiler and
 prints the wall time and the operators that took longest, with their row counts and
 what they are (join keys, window frames, filters). `--text` prints DuckDB's own tree.
+A client-analysis table's SQL runs after its writer's temp tables are made (untimed,
+core.build.analysis_temps), as the writer runs it.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -18,7 +21,9 @@ import time
 from pathlib import Path
 
 
-from core.config import IndicatorConfig
+from core import tables
+from core.build import analysis_temps
+from core.config import AnalysisConfig, IndicatorConfig
 from core.db import connect, run_sql, sql_text
 
 
@@ -40,8 +45,8 @@ def _extra(node: dict) -> str:
 
 
 def _config_params() -> dict:
-    """Every parameter a model may use: indicators, and the models' configs when present."""
-    params = IndicatorConfig().params()
+    """Every parameter a model may use: indicators, the analysis', and the models' configs when present."""
+    params = {**IndicatorConfig().params(), **AnalysisConfig().model_dump()}
     try:
         from models.config import ChurnConfig, SegmentationConfig
 
@@ -56,18 +61,19 @@ def profile(warehouse: Path, model: str, start: dt.date, end: dt.date, threads: 
             extra: dict | None = None) -> dict:
     params = {**_config_params(), **(extra or {}), "start": start, "end": end}
     sql = sql_text(model)
-    con = connect(warehouse, read_only=True).__enter__()
-    if threads:
-        con.execute(f"set threads = {threads}")
     out = Path(tempfile.mkstemp(suffix=".json")[1])
-    con.execute("pragma enable_profiling = 'json'")
-    con.execute(f"pragma profiling_output = '{out}'")
-    con.execute("pragma profiling_mode = 'detailed'")
-    t0 = time.perf_counter()
-    rows = len(run_sql(con, sql, params).fetchall())
-    wall = time.perf_counter() - t0
-    con.execute("pragma disable_profiling")
-    con.close()
+    with connect(warehouse, read_only=True) as con, contextlib.ExitStack() as temps:
+        if threads:
+            con.execute(f"set threads = {threads}")
+        if any(t.sql == model and t.writer == "client_analysis" for t in tables.TABLES):
+            temps.enter_context(analysis_temps(con, params))
+        con.execute("pragma enable_profiling = 'json'")
+        con.execute(f"pragma profiling_output = '{out}'")
+        con.execute("pragma profiling_mode = 'detailed'")
+        t0 = time.perf_counter()
+        rows = len(run_sql(con, sql, params).fetchall())
+        wall = time.perf_counter() - t0
+        con.execute("pragma disable_profiling")
     tree = json.loads(out.read_text())
     os.unlink(out)
     ops = []

@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -115,21 +116,41 @@ def build_sql(con: duckdb.DuckDBPyConnection, days: list[dt.date], job: Job) -> 
     return Written(rows)
 
 
+# The client-analysis writer's per-chunk temp tables, each computed once for the marts
+# that read it: table -> the macro it holds (sql/intermediate/).
+ANALYSIS_TEMPS = {
+    # a client's revenue and assets over its month, quarter and year to D: value_by_tier,
+    # value_concentration
+    "client_value": "int_client_value($start, $end)",
+    # the positions valued, with board and industry: client_profile, client_habits (valuing
+    # them in each cost as much again)
+    "client_positions": "int_client_positions($start, $end, $trap_threshold)",
+}
+
+
+@contextmanager
+def analysis_temps(con: duckdb.DuckDBPyConnection, params) -> Iterator[None]:
+    """The temp tables of ANALYSIS_TEMPS for the sessions $start .. $end of `params`, dropped
+    after the block: what a client-analysis table's SQL reads besides the warehouse."""
+    for temp, macro in ANALYSIS_TEMPS.items():
+        run_sql(con, f"create or replace temp table {temp} as select * from {macro}", params)
+    try:
+        yield
+    finally:
+        for temp in ANALYSIS_TEMPS:
+            con.execute(f"drop table if exists {temp}")
+
+
 def build_analysis(con: duckdb.DuckDBPyConnection, days: list[dt.date], job: Job) -> Written:
-    """build_sql for the client-analysis tables, with each chunk's per-client period values
-    (int_client_value: a client's revenue and assets over its month, quarter and year to D)
-    computed once into the temp table `client_value` that value_by_tier and
-    value_concentration both read."""
+    """build_sql for the client-analysis tables, with each chunk's shared inputs computed
+    once into the temp tables of ANALYSIS_TEMPS."""
     targets = tables.writer_tables(job.writer.name)
     rows = dict.fromkeys((t.name for t in targets), 0)
     for start, end in chunk_bounds(days):
         bound = {**job.params, "start": start, "end": end}
-        with transaction(con):
-            run_sql(con, "create or replace temp table client_value as "
-                         "select * from int_client_value($start, $end)", bound)
+        with transaction(con), analysis_temps(con, bound):
             for t in targets:
                 rows[t.name] += replace(con, t, bound)
-            con.execute("drop table client_value")
     return Written(rows)
 
 

@@ -26,85 +26,103 @@ churn_events as (
 ),
 
 churned as (
-    -- each client with an event in the lookback ending at D, once, with its latest profile
-    -- row up to D (its churn_event row has one)
-    select c.as_of_date, c.client_id, max(p.as_of_date) as profile_date
-    from (
-        select distinct d.as_of_date, e.client_id
-        from days as d
-        inner join churn_events as e on e.session_idx between d.session_idx - ($lookback - 1) and d.session_idx
-    ) as c
-    inner join mart.client_profile as p
-        on p.client_id = c.client_id and p.as_of_date between coalesce((select d0 from first_day), $start) and c.as_of_date
-    group by all
+    -- each client with an event in the lookback ending at D, once
+    select distinct d.as_of_date, e.client_id
+    from days as d
+    inner join churn_events as e on e.session_idx between d.session_idx - ($lookback - 1) and d.session_idx
 ),
 
-wide as (
-    -- the profile rows counted on D, with the client's measures: the clients on D, and the
-    -- churned clients' latest ones (measures null: they count in churned_60 only)
+on_day as (
+    -- the clients on D with their measures, flagged when churned: their latest profile row
+    -- up to D is D's
     select
-        p.*, true as on_day, false as churned,
+        p.*, true as on_day, c.client_id is not null as churned,
         d.total_assets, w.revenue_w, w.activity, w.turnover_rate_annual, w.is_dormant, s.segment
     from mart.client_profile as p
     inner join mart.client_windows as w on w.as_of_date = p.as_of_date and w.client_id = p.client_id
     inner join mart.client_daily as d on d.as_of_date = p.as_of_date and d.client_id = p.client_id
     left join mart.client_segments as s on s.as_of_date = p.as_of_date and s.client_id = p.client_id
+    left join churned as c on c.as_of_date = p.as_of_date and c.client_id = p.client_id
     where p.as_of_date between $start and $end
-    union all by name
-    select c.as_of_date, p.* exclude (as_of_date), false as on_day, true as churned
+),
+
+gone as (
+    -- the churned clients without a row on D: only their profile rows of the lookback are read
+    select c.as_of_date, c.client_id
     from churned as c
-    inner join mart.client_profile as p on p.as_of_date = c.profile_date and p.client_id = c.client_id
+    anti join on_day as o on o.as_of_date = c.as_of_date and o.client_id = c.client_id
 ),
 
-long as (
-    unpivot (
-        select
-            * exclude (age, avg_trade_hour, preferred_board, main_channel),
-            coalesce(preferred_board, 'none') as preferred_board,
-            coalesce(main_channel, 'none') as main_channel
-        from wide
-    )
-    on age_band, gender, tenure_band, open_channel, city, risk_level, preferred_board, main_channel
-    into name attribute value category
+wide as (
+    -- the profile rows counted on D: the clients on D, and the gone churned clients' latest
+    -- ones up to D (their churn_event row has one; measures null: they count in churned_60 only)
+    select * from on_day
+    union all by name
+    select g.as_of_date, p.* exclude (as_of_date), false as on_day, true as churned
+    from gone as g
+    inner join mart.client_profile as p
+        on p.client_id = g.client_id and p.as_of_date between coalesce((select d0 from first_day), $start) and g.as_of_date
+    qualify row_number() over (partition by g.as_of_date, g.client_id order by p.as_of_date desc) = 1
 ),
 
-clients_on as (
-    select * from long where on_day
-),
-
-churned_in as (
-    select as_of_date, attribute, category, count(*) as churned_60
-    from long
-    where churned
-    group by all
+flagged as (
+    select
+        * exclude (preferred_board, main_channel),
+        coalesce(preferred_board, 'none') as preferred_board,
+        coalesce(main_channel, 'none') as main_channel
+    from wide
 ),
 
 categories as (
+    -- one aggregate with a grouping set per attribute (an unpivot to one row per client and
+    -- attribute, then grouped, cost 1.5x as much); the measures count the clients on D,
+    -- churned_60 the churned clients (on D or gone)
     select
         as_of_date,
-        attribute,
-        category,
-        count(*) as clients,
-        sum(total_assets) as total_assets,
-        sum(revenue_w) as revenue_w,
-        avg(activity) as avg_activity,
-        avg(turnover_rate_annual) as avg_turnover_annual,
-        count(*) filter (where is_dormant) / count(*) as dormant_share,
-        count(*) filter (where segment = 'stable') / count(*) as stable_share,
-        count(*) filter (where segment = 'aggressive') / count(*) as aggressive_share,
-        count(*) filter (where segment = 'conservative') / count(*) as conservative_share,
-        count(*) filter (where segment = 'inactive') / count(*) as inactive_share
-    from clients_on
-    group by all
+        case
+            when grouping(age_band) = 0 then 'age_band'
+            when grouping(gender) = 0 then 'gender'
+            when grouping(tenure_band) = 0 then 'tenure_band'
+            when grouping(open_channel) = 0 then 'open_channel'
+            when grouping(city) = 0 then 'city'
+            when grouping(risk_level) = 0 then 'risk_level'
+            when grouping(preferred_board) = 0 then 'preferred_board'
+            when grouping(main_channel) = 0 then 'main_channel'
+        end as attribute,
+        case
+            when grouping(age_band) = 0 then age_band
+            when grouping(gender) = 0 then gender
+            when grouping(tenure_band) = 0 then tenure_band
+            when grouping(open_channel) = 0 then open_channel
+            when grouping(city) = 0 then city
+            when grouping(risk_level) = 0 then risk_level
+            when grouping(preferred_board) = 0 then preferred_board
+            when grouping(main_channel) = 0 then main_channel
+        end as category,
+        count(*) filter (where on_day) as clients,
+        sum(total_assets) filter (where on_day) as total_assets,
+        sum(revenue_w) filter (where on_day) as revenue_w,
+        avg(activity) filter (where on_day) as avg_activity,
+        avg(turnover_rate_annual) filter (where on_day) as avg_turnover_annual,
+        count(*) filter (where on_day and is_dormant) / count(*) filter (where on_day) as dormant_share,
+        count(*) filter (where churned) as churned_60,
+        count(*) filter (where on_day and segment = 'stable') / count(*) filter (where on_day) as stable_share,
+        count(*) filter (where on_day and segment = 'aggressive') / count(*) filter (where on_day) as aggressive_share,
+        count(*) filter (where on_day and segment = 'conservative') / count(*) filter (where on_day)
+            as conservative_share,
+        count(*) filter (where on_day and segment = 'inactive') / count(*) filter (where on_day) as inactive_share
+    from flagged
+    group by grouping sets ((as_of_date, age_band), (as_of_date, gender), (as_of_date, tenure_band), (as_of_date, open_channel), (as_of_date, city), (as_of_date, risk_level), (as_of_date, preferred_board), (as_of_date, main_channel))
 ),
 
 final as (
+    -- a category without a client on D has no row
     select
-        c.as_of_date, c.attribute, c.category, c.clients, c.total_assets, c.revenue_w, c.avg_activity,
-        c.avg_turnover_annual, c.dormant_share, coalesce(h.churned_60, 0) as churned_60,
-        c.stable_share, c.aggressive_share, c.conservative_share, c.inactive_share
-    from categories as c
-    left join churned_in as h on h.as_of_date = c.as_of_date and h.attribute = c.attribute and h.category = c.category
+        as_of_date, attribute, category, clients, total_assets, revenue_w, avg_activity,
+        avg_turnover_annual, dormant_share, churned_60,
+        stable_share, aggressive_share, conservative_share, inactive_share
+    from categories
+    where clients > 0 and category is not null
 )
 
 select * from final

@@ -3,7 +3,8 @@
 -- (its open_date), closed (a close_date in that month), churned (churn_event), went dormant
 -- (is_dormant, and not on its previous row: false or no row), woke up (not dormant while its
 -- previous row was, trading that day). The previous row is the previous session's, or, after
--- a gap, the client's latest earlier row. mart.client_flow counts these per month, so a month
+-- a gap, the client's latest earlier row (a hash join on the previous session, not a lag
+-- window sorting every client's rows). mart.client_flow counts these per month, so a month
 -- is never re-read row by row.
 with
 
@@ -24,19 +25,21 @@ client_rows as (
     from mart.client_windows as w
     inner join mart.client_daily as d on d.as_of_date = w.as_of_date and d.client_id = w.client_id
     inner join ref.sessions as s on s.session_date = w.as_of_date
-    where w.as_of_date between coalesce((select prev_date from before_days), $start) and $end
+    where w.as_of_date between $start and $end
 ),
 
-ordered as (
-    select
-        *,
-        lag(is_dormant) over (partition by client_id order by session_idx) as lag_dormant,
-        lag(session_idx) over (partition by client_id order by session_idx) as lag_idx
-    from client_rows
+-- the rows of the session before each of the range's, keyed by the session they precede
+prev_rows as (
+    select s.session_idx + 1 as next_idx, w.client_id, w.is_dormant
+    from mart.client_windows as w
+    inner join ref.sessions as s on s.session_date = w.as_of_date
+    where w.as_of_date >= coalesce((select prev_date from before_days), $start) and w.as_of_date < $end
 ),
 
 in_range as (
-    select * from ordered where as_of_date between $start and $end
+    select r.*, p.client_id is not null as has_prev, p.is_dormant as lag_dormant
+    from client_rows as r
+    left join prev_rows as p on p.next_idx = r.session_idx and p.client_id = r.client_id
 ),
 
 gaps as (
@@ -44,7 +47,7 @@ gaps as (
     select r.as_of_date, r.client_id
     from in_range as r
     inner join mart.client_running as c on c.as_of_date = r.as_of_date and c.client_id = r.client_id
-    where (r.lag_idx is null or r.lag_idx < r.session_idx - 1) and c.first_idx < r.session_idx
+    where not r.has_prev and c.first_idx < r.session_idx
 ),
 
 gap_prev as (
@@ -61,7 +64,7 @@ states as (
         r.is_dormant,
         r.churn_event,
         r.trade_count,
-        case when r.lag_idx = r.session_idx - 1 then r.lag_dormant else p.is_dormant end as prev_dormant
+        case when r.has_prev then r.lag_dormant else p.is_dormant end as prev_dormant
     from in_range as r
     left join gap_prev as p on p.as_of_date = r.as_of_date and p.client_id = r.client_id
 ),

@@ -2,11 +2,12 @@
 -- holds most and how long it holds (docs/spec/client-analysis.md, "Beyond the page").
 --   top_industry        the industry (ref.securities; a security missing there: '未分类') with the
 --                       largest market value in its positions on D, valued as everywhere
---                       (int_positions_valued), ties by industry name; null without positions
+--                       (int_positions_valued, via int_client_positions), ties by industry name;
+--                       null without positions
 --   top_industry_share  that industry's market value / the positions' market value; null when 0
 --   industries          distinct industries among its positions on D (0 without positions)
 --   trapped_in          the industries of its trapped positions on D (trapped as everywhere:
---                       cost_amount > 0 and loss >= $trap_threshold), by name; null when none
+--                       cost_amount > 0 and loss >= trap_threshold), by name; null when none
 --                       (mart.trapped_industries pairs them)
 --   market_value_w      sum of client_daily.market_value over its rows in the $window sessions ending at D
 --                       (the difference of two running totals, mart.client_running)
@@ -55,15 +56,16 @@ sells_w as (
     group by all
 ),
 
+positions as (
+    -- the chunk's positions valued, with their industry: int_client_positions, computed once
+    -- for client_profile and client_habits (core.build.build_analysis)
+    select as_of_date, client_id, industry, market_value, is_trapped
+    from client_positions
+),
+
 industries as (
-    select
-        p.as_of_date,
-        p.client_id,
-        coalesce(s.industry, '未分类') as industry,
-        sum(coalesce(p.market_value, 0)) as market_value,
-        bool_or(p.is_trapped) as trapped
-    from int_positions_valued($start, $end, $trap_threshold) as p
-    left join ref.securities as s on s.market = p.market and s.security_code = p.security_code
+    select as_of_date, client_id, industry, sum(market_value) as market_value, bool_or(is_trapped) as trapped
+    from positions
     group by all
 ),
 
@@ -73,7 +75,9 @@ held as (
         client_id,
         max(market_value) as top_value,
         max(market_value) / nullif(sum(market_value), 0) as top_industry_share,
-        count(*) as industries
+        count(*) as industries,
+        -- null when none is trapped (no row passes the filter)
+        list_sort(list(industry) filter (where trapped)) as trapped_in
     from industries
     group by all
 ),
@@ -88,13 +92,6 @@ top as (
     group by all
 ),
 
-trapped as (
-    select as_of_date, client_id, list_sort(list(industry)) as trapped_in
-    from industries
-    where trapped
-    group by all
-),
-
 final as (
     select
         c.as_of_date,
@@ -102,14 +99,13 @@ final as (
         t.top_industry,
         h.top_industry_share,
         coalesce(h.industries, 0) as industries,
-        x.trapped_in,
+        h.trapped_in,
         coalesce(v.market_value_w, 0) as market_value_w,
         coalesce(s.sell_amount_w, 0) as sell_amount_w,
         coalesce(v.market_value_w, 0) / nullif(s.sell_amount_w, 0) as holding_sessions
     from clients_on as c
     left join held as h on h.as_of_date = c.as_of_date and h.client_id = c.client_id
     left join top as t on t.as_of_date = c.as_of_date and t.client_id = c.client_id
-    left join trapped as x on x.as_of_date = c.as_of_date and x.client_id = c.client_id
     left join values_w as v on v.as_of_date = c.as_of_date and v.client_id = c.client_id
     left join sells_w as s on s.as_of_date = c.as_of_date and s.client_id = c.client_id
 )

@@ -9,14 +9,12 @@ value as (
     select * from client_value
 ),
 
-ranked as (
-    select
-        *,
-        count(*) over (partition by as_of_date, period_type) as n,
-        -- ties need no order: the top k's sum and the ranked sum are the same whichever of two
-        -- equal revenues ranks first (sorting by client_id as well doubled the cost)
-        row_number() over (partition by as_of_date, period_type order by revenue desc) as rank_desc
+sorted as (
+    -- each period's revenues, largest first, in one list: a sort per period where a
+    -- row_number window sorted every row by (session, period, revenue), 2.3x the cost
+    select as_of_date, period_type, count(*) as n, list(revenue order by revenue desc) as r
     from value
+    group by all
 ),
 
 tier_means as (
@@ -45,16 +43,16 @@ sums as (
     select
         as_of_date,
         period_type,
-        count(*) as clients,
-        sum(revenue) as revenue,
-        -- ceil(p x N) in integers: 0.01 x 300 is 3.0000000000000004 in floating point
-        sum(revenue) filter (where rank_desc <= (n + 99) // 100) as top1,
-        sum(revenue) filter (where rank_desc <= (5 * n + 99) // 100) as top5,
-        sum(revenue) filter (where rank_desc <= (20 * n + 99) // 100) as top20,
-        -- the ascending rank is n + 1 - rank_desc (equal revenues in any order give the same sum)
-        sum((n + 1 - rank_desc) * revenue) as ranked_sum
-    from ranked
-    group by all
+        n as clients,
+        list_sum(r) as revenue,
+        -- the top k: the list's first ceil(p x N), in integers (0.01 x 300 is
+        -- 3.0000000000000004 in floating point); equal revenues in any order give the same sums
+        list_sum(r[1:(n + 99) // 100]) as top1,
+        list_sum(r[1:(5 * n + 99) // 100]) as top5,
+        list_sum(r[1:(20 * n + 99) // 100]) as top20,
+        -- the ascending rank of the i-th largest is n + 1 - i
+        list_sum(list_transform(r, lambda x, i: (n + 1 - i) * x)) as ranked_sum
+    from sorted
 ),
 
 final as (

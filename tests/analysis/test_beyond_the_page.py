@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from core import tables
-from core.build import Job, rebuild, replace
+from core.build import Job, analysis_temps, rebuild, replace
 from core.config import AnalysisConfig, Settings
 from core.db import WRITE_CONFIG, prepare
 
@@ -32,10 +32,14 @@ def con(tmp_path):
 
 
 def build(con, table: str, start: dt.date, end: dt.date | None = None, settings: Settings | None = None) -> int:
-    """One table's SQL over start..end, as its writer runs it (core.build.replace)."""
+    """One table's SQL over start..end, as its writer runs it (core.build.replace; the
+    client-analysis tables with the writer's shared temp tables)."""
     t = tables.BY_NAME[table]
-    params = Job(tables.writer(t.writer), settings or Settings()).params
-    return replace(con, t, {**params, "start": start, "end": end or start})
+    params = {**Job(tables.writer(t.writer), settings or Settings()).params, "start": start, "end": end or start}
+    if t.writer != "client_analysis":
+        return replace(con, t, params)
+    with analysis_temps(con, params):
+        return replace(con, t, params)
 
 
 def session(con, day: dt.date, back: int = 0) -> dt.date:

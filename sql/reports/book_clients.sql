@@ -3,12 +3,35 @@
 -- and churn risk, for every broker at once. The risk's level: the rule's ($rule_high,
 -- $rule_medium: a rank, docs/models.md) or, for a fitted model's probability, $churn_high and
 -- $churn_medium; the reasons of the day's riskiest clients from mart.churn_drivers.
+-- Each source is cut to $day in its own CTE and joined on client_id: joined on as_of_date
+-- too, DuckDB read every session of the views (client_indicators, client_directory) first
+-- (10 s at 200k clients on 21 sessions).
 with
 
 clients as (
-    select as_of_date, client_id, total_assets, cash_balance, market_value
+    select client_id, total_assets, cash_balance, market_value
     from mart.client_daily
     where as_of_date = $day
+),
+
+indicators as (
+    select * from mart.client_indicators where as_of_date = $day
+),
+
+scores as (
+    select client_id, model_version from mart.churn_scores where as_of_date = $day
+),
+
+drivers as (
+    select * from mart.churn_drivers where as_of_date = $day
+),
+
+loyalty as (
+    select client_id, loyalty from mart.client_loyalty where as_of_date = $day
+),
+
+directory as (
+    select client_id, client_name, broker_id from mart.client_directory where as_of_date = $day
 ),
 
 final as (
@@ -43,11 +66,11 @@ final as (
         r.driver_2,
         r.driver_3
     from clients as c
-    left join mart.client_indicators as i on i.as_of_date = c.as_of_date and i.client_id = c.client_id
-    left join mart.churn_scores as s on s.as_of_date = c.as_of_date and s.client_id = c.client_id
-    left join mart.churn_drivers as r on r.as_of_date = c.as_of_date and r.client_id = c.client_id
-    left join mart.client_loyalty as l on l.as_of_date = c.as_of_date and l.client_id = c.client_id
-    left join mart.client_directory as k on k.as_of_date = c.as_of_date and k.client_id = c.client_id
+    left join indicators as i on i.client_id = c.client_id
+    left join scores as s on s.client_id = c.client_id
+    left join drivers as r on r.client_id = c.client_id
+    left join loyalty as l on l.client_id = c.client_id
+    left join directory as k on k.client_id = c.client_id
 )
 
 select *

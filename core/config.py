@@ -96,6 +96,9 @@ class ChurnConfig(_Section):
 
     horizon: int = Field(20, description="sessions after the day in which a churn_event makes the label positive")
     valid_sessions: int = Field(20, description="latest labelled sessions held out for validation (time split)")
+    handover_margin: float = Field(
+        0.01, description="held-out AUC by which a fit must rank better than the rule to replace it (a validation "
+                          "slice holds a few dozen churners: a smaller lead is noise)")
     train_sessions: int = Field(250, description="most labelled sessions a fit reads (the most recent ones)")
     min_label_sessions: int = Field(
         20, description="fewest labelled sessions a fit trains on; a fit needs valid_sessions more to be compared "
@@ -128,8 +131,11 @@ class ChurnConfig(_Section):
         description="the rule score's weight of each component (each in [0, 1)): risk = 1 - prod(1 - weight x "
                     "component), so one strong signal is enough and every other one adds to it")
     rule_withdrawal_days: float = Field(
-        2.0, description="rule, withdrawals: days with money out in the lookback (those of the last window count "
-                         "twice) at which the component is 1 - 1/e")
+        2.0, description="rule, withdrawals: weighted days with money out in the lookback (one of the last window "
+                         "counts 2, an earlier one rule_withdrawal_earlier) at which the component is 1 - 1/e")
+    rule_withdrawal_earlier: float = Field(
+        0.25, description="rule, withdrawals: weight of a day with money out before the last window (within the "
+                          "lookback); one of the last window counts 2")
     rule_outflow_share: float = Field(
         0.1, description="rule, outflow: net transfers out over the window as a share of the lookback's peak at "
                          "which the component is 1 - 1/e")

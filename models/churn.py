@@ -11,7 +11,8 @@ scores. docs/models.md explains:
   sessions before them (purge: no churn event is seen by both sides). With too short a
   history for that, later sessions of held-out clients validate (`holdout`). The model in
   force is then refitted on all labelled sessions.
-* handover: the fit is kept only if it ranks the validation rows better than the rule.
+* handover: the fit is kept only if it ranks the validation rows better than the rule, by more
+  than `handover_margin` of AUC.
 * model: HistGradientBoostingClassifier in CalibratedClassifierCV (isotonic when there are
   enough positives, else sigmoid); negatives are subsampled and weighted back. The score
   takes `tie_break` of the uncalibrated trees, so that an isotonic step is still ordered.
@@ -86,9 +87,10 @@ class ChurnModel:
             return rule_score(x, config)
         return model_score(self.estimator, x, config.tie_break)
 
-    def beats_rule(self) -> bool:
-        """Whether the fit ranked its held-out rows better than the rule (no comparison: no)."""
-        return "auc" in self.metrics and self.metrics["auc"] > self.metrics.get("auc_rule", 1.0)
+    def beats_rule(self, margin: float = 0.0) -> bool:
+        """Whether the fit ranked its held-out rows better than the rule by more than `margin`
+        (ChurnConfig.handover_margin; no comparison: no)."""
+        return "auc" in self.metrics and self.metrics["auc"] > self.metrics.get("auc_rule", 1.0) + margin
 
 
 def column(x: np.ndarray, name: str) -> np.ndarray:
@@ -100,7 +102,8 @@ def rule_components(x: np.ndarray, config: ChurnConfig) -> dict[str, np.ndarray]
     """The rule's components, each in [0, 1) and nondecreasing in what signals leaving,
     each measured against the client's own history (docs/models.md, "The rule"):
 
-    withdrawals  days with money out in the lookback, those of the last window twice;
+    withdrawals  days with money out: 2 each in the last window, rule_withdrawal_earlier (0.25)
+                 each earlier in the lookback - recent withdrawals are what precedes leaving;
     idle         trades missed lately at the client's own earlier rate: the rate of the
                  lookback's sessions before the last 5 (shrunk by rule_idle_prior sessions
                  without a trade), times the sessions since the last trade, or the trades
@@ -117,8 +120,11 @@ def rule_components(x: np.ndarray, config: ChurnConfig) -> dict[str, np.ndarray]
     rate = np.maximum(v["active_days_l"] - v["active_days_5"], 0.0) / (earlier + config.rule_idle_prior)
     gap = np.where(v["never_traded"] > 0, 0.0, np.minimum(v["days_since_last_trade"], v["present_days_l"]))
     missed = np.maximum(rate * gap, rate * v["present_days_5"] - v["active_days_5"])
+    # a day with money out weighs 2 in the last window, rule_withdrawal_earlier before it
+    earlier_out = np.maximum(v["withdraw_days_l"] - v["withdraw_days_w"], 0.0)
+    withdrawn = 2.0 * v["withdraw_days_w"] + config.rule_withdrawal_earlier * earlier_out
     return {
-        "withdrawals": -np.expm1(-(v["withdraw_days_l"] + v["withdraw_days_w"]) / config.rule_withdrawal_days),
+        "withdrawals": -np.expm1(-withdrawn / config.rule_withdrawal_days),
         "idle": -np.expm1(-np.maximum(missed, 0.0) / config.rule_idle_trades),
         "outflow": -np.expm1(-np.maximum(v["net_outflow_share_w"], 0.0) / config.rule_outflow_share),
         "liquidation": np.clip(-np.expm1(v["holdings_cost_change_w"]), 0.0, 1.0),

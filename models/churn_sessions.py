@@ -53,7 +53,7 @@ def _churn_day(day, feats: pl.DataFrame, model, *, con, cal, job: Job):
         try:
             frame = store.churn_training_set(con, start, day, config)
             candidate = churn.train_churn(frame, day.isoformat(), config)
-            kept = candidate.beats_rule()
+            kept = candidate.beats_rule(config.handover_margin)
             candidate.metrics["handover"] = 1.0 if kept else 0.0
             store.write_model_runs(con, NAME, _run_rows(candidate, day, frame, 0))
             fitted = {"day": day.isoformat(), "kept": kept, **{k: round(v, 4) for k, v in candidate.metrics.items()}}
@@ -63,6 +63,7 @@ def _churn_day(day, feats: pl.DataFrame, model, *, con, cal, job: Job):
                 log.info(f"{day}: churn model fitted on {frame.height} client-days and kept: {model.metrics}")
             else:
                 why = (f"held-out AUC {candidate.metrics['auc']:.3f} <= rule {candidate.metrics['auc_rule']:.3f}"
+                       f" + margin {config.handover_margin:g}"
                        if "auc" in candidate.metrics else "not validated")
                 model = churn.rule_model(f"rule kept: the fit of {day} did not rank better ({why})", day.isoformat())
                 artefacts.save_model(con, NAME, f"{churn.RULE_VERSION}-{day.isoformat()}", day, model)

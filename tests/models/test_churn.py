@@ -69,7 +69,7 @@ def test_no_positive_label_falls_back_to_the_documented_rule_score():
         {**leaving, "churned_recently": 1},  # already gone
     ])
     # by hand (docs/models.md): each component 1 - exp(-v / scale), combined 1 - prod(1 - w c)
-    withdrawals = 1 - math.exp(-(2 + 1) / 2)
+    withdrawals = 1 - math.exp(-(2 * 1 + 0.25 * 1) / 2)  # 2 per day of the last 20 sessions, 0.25 before
     idle = 1 - math.exp(-max(12 / (35 + 5) * 10, 12 / 40 * 5 - 0) / 3)
     outflow = 1 - math.exp(-0.1 / 0.1)
     liquidation = 0.5
@@ -116,6 +116,8 @@ def test_the_rule_never_falls_when_a_client_withdraws_more_trades_less_or_sells_
         "a withdrawal in the last 20 sessions": dict(withdraw_days_w=one_more_recent,
                                                      withdraw_days_l=pl.col("withdraw_days_l") + 1),
         "a withdrawal 21-60 sessions ago": dict(withdraw_days_l=pl.col("withdraw_days_l") + 1),
+        "a withdrawal 21-60 sessions ago made in the last 20 instead (more recent)": dict(
+            withdraw_days_w=pl.col("withdraw_days_w") + (pl.col("withdraw_days_w") < pl.col("withdraw_days_l"))),
         "more money out (5 % of the peak: the peak stays, the assets fall)": dict(
             net_outflow_share_w=pl.col("net_outflow_share_w") + 0.05,
             assets_to_peak=(pl.col("assets_to_peak") - 0.05).clip(0, 1),

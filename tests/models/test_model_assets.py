@@ -80,7 +80,9 @@ def test_every_row_gets_a_segment_and_a_churn_risk(small_branch):
         pl.min_horizontal("days_since_last_trade", "present_days_l"))
     missed = pl.max_horizontal(rate * gap, rate * pl.col("present_days_5") - pl.col("active_days_5")).clip(0)
     comp = {
-        "withdrawals": 1 - (-(pl.col("withdraw_days_l") + pl.col("withdraw_days_w")) / cfg.rule_withdrawal_days).exp(),
+        "withdrawals": 1 - (-(2 * pl.col("withdraw_days_w") + cfg.rule_withdrawal_earlier
+                              * (pl.col("withdraw_days_l") - pl.col("withdraw_days_w")).clip(0))
+                            / cfg.rule_withdrawal_days).exp(),
         "idle": 1 - (-missed / cfg.rule_idle_trades).exp(),
         "outflow": 1 - (-pl.col("net_outflow_share_w").clip(0) / cfg.rule_outflow_share).exp(),
         "liquidation": (1 - pl.col("holdings_cost_change_w").exp()).clip(0, 1),

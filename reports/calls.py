@@ -67,14 +67,15 @@ def reason_detail(row: dict) -> str:
 def call_outcomes(con: duckdb.DuckDBPyConnection, day: dt.date, settings: Settings) -> dict:
     """Did the lists work (sql/reports/call_outcomes.sql): per broker, one row per reason with
     the listed and comparable clients, how many of each responded, their rates and the
-    difference in percentage points; and the span of lists judged (none: too few sessions)."""
+    difference in percentage points; the span of lists judged (none: too few sessions), the
+    sessions a response is looked for in and the cap."""
     rows = fetch(con, "call_outcomes", report_params(settings, day))
     brokers: dict[str | None, list[dict]] = {}
     for r in rows:
         brokers.setdefault(r["broker_id"] or labels.UNASSIGNED_ID, []).append(outcome_rates(r))
     span = rows[0] if rows else {"first_list": None, "last_list": None, "lists": 0}
     return {"brokers": brokers, "first": span["first_list"], "last": span["last_list"], "lists": span["lists"],
-            "sessions": settings.report.call_outcome_sessions}
+            "sessions": settings.report.call_outcome_sessions, "cap": settings.report.calls_per_broker}
 
 
 def outcome_rates(r: dict) -> dict:

@@ -32,6 +32,19 @@ def pytest_configure(config):
     os.environ.pop("DAGSTER_HOME", None)
 
 
+# The packages whose tests run whole Dagster runs (a minute or two each): scheduled first, so
+# that the two xdist workers end together on short tests instead of one waiting on a long one.
+SLOW_FIRST = ("pipelines", "cli")
+
+
+def pytest_collection_modifyitems(items):
+    """Slow packages first (a stable sort: the same order on every worker, as xdist needs)."""
+    def package(item) -> str:
+        return Path(str(item.fspath)).relative_to(Path(__file__).parent).parts[0]
+
+    items.sort(key=lambda item: package(item) not in SLOW_FIRST)
+
+
 def shared_dir(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
     """A folder filled by `build(folder)` once per test session, shared by the xdist workers."""
     base = tmp_path_factory.getbasetemp()

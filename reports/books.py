@@ -197,10 +197,10 @@ def _summary(clients: list[dict]) -> dict:
             "trapped": sum(bool(r["is_trapped"]) for r in clients)}
 
 
-def _broker_info(broker_id: str | None, data: dict) -> dict:
+def _broker_info(broker_id: str, data: dict) -> dict:
     info = data["directory"].get(broker_id)
     ranking = data["broker_ranking"].get(broker_id)
-    team_id = (info["team_id"] if info else None) or labels.UNASSIGNED_ID
+    team_id = labels.group_id(info["team_id"] if info else None)
     return {"id": broker_id, "name": labels.group_name(broker_id, info["broker_name"] if info else None),
             "team_id": team_id, "team_name": labels.group_name(team_id, info["team_name"] if info else None),
             "ranking": ranking}
@@ -228,14 +228,14 @@ def write_books(con: duckdb.DuckDBPyConnection, day: dt.date, out_dir: Path,
               "horizon": settings.churn.horizon, "calls_cap": settings.report.calls_per_broker}
     clients_of = defaultdict(list)
     for r in data["clients"]:
-        clients_of[r["broker_id"] or labels.UNASSIGNED_ID].append(r)  # the rankings' id for none
+        clients_of[labels.group_id(r["broker_id"])].append(r)
     brokers = set(clients_of) | set(data["directory"]) | set(data["broker_ranking"])
     calls = call_list(con, day, settings)
-    call_groups = {g["broker_id"] or labels.UNASSIGNED_ID: g for g in by_broker(calls)}
+    call_groups = {labels.group_id(g["broker_id"]): g for g in by_broker(calls)}
     paths = [write_call_workbook(calls, Path(out_dir) / f"calls-{day.isoformat()}.xlsx")]
     outcomes = call_outcomes(con, day, settings)
     book = env.get_template("book.html.j2")
-    for broker_id in sorted(brokers, key=lambda b: (b is None, b or "")):
+    for broker_id in sorted(brokers):
         clients = clients_of.get(broker_id, [])
         html = book.render(**common, broker=_broker_info(broker_id, data), summary=_summary(clients),
                            book=_book_data(clients, data),
@@ -252,10 +252,10 @@ def write_books(con: duckdb.DuckDBPyConnection, day: dt.date, out_dir: Path,
         warn(problem)
     targets = month_targets(rows, day)
     team = env.get_template("team.html.j2")
-    for team_id in sorted(set(teams) | set(team_rows), key=lambda t: (t is None, t or "")):
+    for team_id in sorted(set(teams) | set(team_rows)):
         members = sorted(teams.get(team_id, []), key=lambda b: (b["ranking"] is None,
                                                                b["ranking"]["rank"] if b["ranking"] else 0,
-                                                               b["id"] or ""))
+                                                               b["id"]))
         name = next((m["team_name"] for m in members if m["team_id"] == team_id), labels.group_name(team_id))
         goals = {"team": targets.get(("team", team_id), {}),
                  **{m["id"]: targets.get(("broker", m["id"]), {}) for m in members}}

@@ -35,6 +35,8 @@ COLUMNS = [
     ("涉及收入（元）", "stake", MONEY),
     ("资产（元）", "total_assets", MONEY),
 ]
+# call_outcomes.sql's counts per broker and reason, which a team's totals add up
+OUTCOME_COUNTS = ("listed", "listed_responded", "comparable", "comparable_responded")
 SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 SHEET_MAX = 31
 
@@ -70,9 +72,9 @@ def call_outcomes(con: duckdb.DuckDBPyConnection, day: dt.date, settings: Settin
     difference in percentage points; the span of lists judged (none: too few sessions), the
     sessions a response is looked for in and the cap."""
     rows = fetch(con, "call_outcomes", report_params(settings, day))
-    brokers: dict[str | None, list[dict]] = {}
+    brokers: dict[str, list[dict]] = {}
     for r in rows:
-        brokers.setdefault(r["broker_id"] or labels.UNASSIGNED_ID, []).append(outcome_rates(r))
+        brokers.setdefault(labels.group_id(r["broker_id"]), []).append(outcome_rates(r))
     span = rows[0] if rows else {"first_list": None, "last_list": None, "lists": 0}
     return {"brokers": brokers, "first": span["first_list"], "last": span["last_list"], "lists": span["lists"],
             "sessions": settings.report.call_outcome_sessions, "cap": settings.report.calls_per_broker}
@@ -93,9 +95,8 @@ def team_outcomes(members: list[dict], outcomes: dict) -> list[dict]:
     rows = [{**r, "broker": b} for b in members for r in outcomes["brokers"].get(b["id"], [])]
     totals = {}
     for r in rows:
-        t = totals.setdefault(r["reason"], dict.fromkeys(
-            ("listed", "listed_responded", "comparable", "comparable_responded"), 0) | {"reason": r["reason"]})
-        for k in ("listed", "listed_responded", "comparable", "comparable_responded"):
+        t = totals.setdefault(r["reason"], dict.fromkeys(OUTCOME_COUNTS, 0) | {"reason": r["reason"]})
+        for k in OUTCOME_COUNTS:
             t[k] += r[k]
     order = list(labels.CALL_REASONS)
     return rows + [{**outcome_rates(t), "broker": None} for t in sorted(totals.values(), key=lambda t: order.index(t["reason"]))]

@@ -36,6 +36,12 @@ UNASSIGNED = "未分配"
 UNASSIGNED_ID = "UNASSIGNED"
 
 
+def group_id(group_id: str | None) -> str:
+    """A broker's or team's id as the rankings name it: UNASSIGNED_ID for none, so that a
+    client without a broker and a broker without a team have one page each."""
+    return group_id or UNASSIGNED_ID
+
+
 def group_name(group_id: str | None, name: str | None = None) -> str:
     """What a page calls a broker or a team: its name, else its id; 未分配 for none."""
     if name:

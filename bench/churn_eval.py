@@ -92,12 +92,18 @@ def _auc(y: np.ndarray, s: np.ndarray) -> float | None:
     return round(float(roc_auc_score(y, s)), 3) if 0 < y.sum() < len(y) else None
 
 
+def _rule_scored() -> pl.Expr:
+    """The rule scored the row: `rule` (a rank) or `rule-<session>` (calibrated on a fit's labels)."""
+    v = pl.col("model_version")
+    return (v == churn.RULE_VERSION) | v.str.starts_with(f"{churn.RULE_VERSION}-")
+
+
 def top_ties(scores: pl.DataFrame) -> pl.DataFrame:
     """Per day: rows of the top TOP whose churn_risk equals the one above them."""
     return (scores.sort(["as_of_date", "churn_risk", "client_id"], descending=[False, True, False])
             .group_by("as_of_date", maintain_order=True).head(TOP)
             .group_by("as_of_date").agg(ties=(pl.col("churn_risk").diff() == 0).sum(),
-                                        rule=(pl.col("model_version") == churn.RULE_VERSION).all()))
+                                        rule=_rule_scored().all()))
 
 
 def measure(warehouse: Path, settings: Settings, fade: pl.DataFrame) -> dict:
@@ -108,7 +114,7 @@ def measure(warehouse: Path, settings: Settings, fade: pl.DataFrame) -> dict:
         scores = con.execute("select as_of_date, client_id, churn_risk, model_version from mart.churn_scores").pl()
         feats = run_sql(con, sql_text("features/churn_features"), {"start": days[0], "end": days[-1]}).pl()
         runs = con.execute("select as_of_date, version, metric_name, metric_value, note from model.churn_runs "
-                           "where version <> 'rule' order by as_of_date, metric_name").pl()
+                           "where metric_name <> 'rows_scored' order by as_of_date, metric_name").pl()
     session = {d: i + 1 for i, d in enumerate(days)}
     x = feats.select(churn.FEATURES).to_numpy().astype(float)
     feats = feats.select("as_of_date", "client_id", "churned_recently").with_columns(
@@ -120,7 +126,7 @@ def measure(warehouse: Path, settings: Settings, fade: pl.DataFrame) -> dict:
             .join(fade, on="client_id", how="left")
             .with_columns(fade=((pl.col("session") - 1 >= pl.col("fade_from")) & (pl.col("churned_recently") == 0))
                           .cast(pl.Float64)))
-    model = pl.col("model_version") != churn.RULE_VERSION
+    model = ~_rule_scored()
 
     def aucs(frame: pl.DataFrame) -> dict:
         y = frame["label"].to_numpy()
@@ -130,7 +136,7 @@ def measure(warehouse: Path, settings: Settings, fade: pl.DataFrame) -> dict:
 
     stretches = []
     for (start,), part in sorted(rows.group_by("stretch"), key=lambda g: g[0]):
-        kinds = set(np.where(part["model_version"] == churn.RULE_VERSION, "rule", "model"))
+        kinds = set(np.where(part.select(_rule_scored()).to_series(), "rule", "model"))
         stretches.append({"sessions": f"{start}-{start + STRETCH - 1}",
                           "scored_by": "+".join(sorted(kinds)), **aucs(part)})
     modelled = rows.filter(model)
@@ -231,7 +237,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--work", type=Path, default=Path("/tmp/churn_eval"))
     ap.add_argument("--json", type=Path)
     a = ap.parse_args(argv)
-    settings = Settings()
+    settings = Settings.load()  # $CRM_CONFIG: e.g. another handover_margin
     results = []
     for config in a.configs.split(","):
         results.append(run_config(a.work, config, a, settings))

@@ -2,8 +2,9 @@
 refitting the model at each month's first session (models/churn.py).
 
 The rule scores until a fit ranks its held-out rows better than the rule does (the
-handover); a fit that does not is logged and dropped, and the rule is stored as a version
-(`rule-<session>`) so that the next attempt waits for the next month, also in a later run.
+handover); a fit that does not is logged and dropped, and the rule, calibrated on that fit's
+labels (a probability from then on, like a model's), is stored as a version (`rule-<session>`)
+so that the next attempt waits for the next month, also in a later run.
 """
 
 from __future__ import annotations
@@ -65,11 +66,14 @@ def _churn_day(day, feats: pl.DataFrame, model, *, con, cal, job: Job):
                 why = (f"held-out AUC {candidate.metrics['auc']:.3f} <= rule {candidate.metrics['auc_rule']:.3f}"
                        f" + margin {config.handover_margin:g}"
                        if "auc" in candidate.metrics else "not validated")
-                model = churn.rule_model(f"rule kept: the fit of {day} did not rank better ({why})", day.isoformat())
+                calibration = churn.calibrate_rule(frame, config)
+                how = "calibrated on its labels" if calibration else "a rank: it does not rise with the labels"
+                model = churn.rule_model(f"rule kept: the fit of {day} did not rank better ({why}); {how}",
+                                         day.isoformat(), calibration)
                 artefacts.save_model(con, NAME, f"{churn.RULE_VERSION}-{day.isoformat()}", day, model)
-                log.info(f"{day}: churn fit dropped ({why}); churn_risk stays the rule score")
+                log.info(f"{day}: churn fit dropped ({why}); churn_risk stays the rule score, {how}")
         except churn.NotEnoughData as exc:
-            if model is None or model.version == churn.RULE_VERSION:
+            if model is None or model.version == churn.RULE_VERSION:  # not the rule calibrated on earlier labels
                 model = churn.rule_model(f"fallback rule score: {exc}", model.compared_on if model else None)
                 log.info(f"{day}: churn model not fitted ({exc}); churn_risk is the documented rule score")
             else:
@@ -77,11 +81,11 @@ def _churn_day(day, feats: pl.DataFrame, model, *, con, cal, job: Job):
     x = feats.select(churn.FEATURES).to_numpy().astype(float)
     risk = np.clip(model.score(x, config), 0.0, 1.0) if len(x) else np.zeros(0)
     ids = feats["client_id"].to_list()
-    if model.version == churn.RULE_VERSION:
+    if model.is_rule:
         store.write_model_runs(con, NAME, _run_rows(model, day, None, len(x)))
     drivers = churn.drivers_frame(model, ids, x, risk, config)
     store.write_churn(con, day, pl.DataFrame({"client_id": ids, "churn_risk": risk}), drivers, model.version)
-    return model, {"day": day, "fitted": fitted, "rule": model.version == churn.RULE_VERSION, "rows": len(ids),
+    return model, {"day": day, "fitted": fitted, "rule": model.is_rule, "rows": len(ids),
                    "drivers": drivers.height}
 
 

@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> None:
         flips = segment_flips(con, days[-args.flip_sessions - 1:], params)
         auc = churn_auc(con, days, churn_cfg.horizon, churn_cfg.top_share)
         fit = con.execute("select version, metric_name, metric_value from mart.model_runs where model = 'churn' "
-                          "and version <> 'rule' qualify as_of_date = max(as_of_date) over ()").pl()
+                          "and metric_name <> 'rows_scored' qualify as_of_date = max(as_of_date) over ()").pl()
     print(f"warehouse {args.warehouse}: {len(days)} sessions {days[0]}..{days[-1]}")
     print("1. segment ARI vs planted personas (eligible clients, persona stable/aggressive/conservative):")
     for day, (value, n) in ari.items():

@@ -21,7 +21,7 @@ and sessions are indices into `secs` and `dates`:
     tl*       trapped level (none / light / medium / deep)
     ds dm     sessions since the last trade, dormant (1 / 0)
     rk rt rl* churn risk (for sorting), its text (a level or a percentage), its level
-    sc*       what scored it: r the rule (规则评分), m a model (模型评分)
+    sc*       what scored it: r the rule (规则评分), c the rule calibrated on a fit's labels, m a model
     rs ac     reasons (churn drivers), suggested actions (indices into ACTIONS)
     ca mv pl  cash, market value, unrealized P&L texts
     wt*       wealth tier
@@ -67,7 +67,7 @@ RECENT_TRADES = 5
 ACTIONS = [(key, condition, action) for key, (condition, action) in labels.ACTIONS.items()]
 NO_ACTION = "常规维护"
 SIDES = {"B": "买入", "S": "卖出"}
-SCORERS = {"r": "规则评分", "m": "模型评分"}
+SCORERS = {"r": labels.SCORERS["rule"], "c": labels.SCORERS["calibrated"], "m": labels.SCORERS["model"]}
 PAGE_NAME = re.compile(r"(broker|team)-[^/]+\.html")
 # A team page's row of a broker without a ranking row this month (queries.rankings' columns).
 NO_RANKING = dict.fromkeys(("rank", "prev_rank", "clients", "effective_clients", "total_assets", "net_inflow",
@@ -120,6 +120,10 @@ class _Page:
                 "secs": [f"{self.names.get(k, '')} {k[1]}".strip() for k in self.secs.values()], "clients": clients}
 
 
+def _scorer(risk: float | None, rule: bool, calibrated: bool) -> str | None:
+    return None if risk is None else "r" if rule else "c" if calibrated else "m"
+
+
 def _client(r: dict, data: dict, page: _Page) -> list:
     """One client of a book, in the order of FIELDS."""
     cid, risk, rule = r["client_id"], r["churn_risk"], bool(r["rule_scored"])
@@ -138,7 +142,7 @@ def _client(r: dict, data: dict, page: _Page) -> list:
         _round(r["total_assets"], 2), fmt_wan(r["total_assets"]), _round(r["revenue_w"], 2), fmt_wan(r["revenue_w"]),
         _round(r["loyalty"], 1), code["tl"](r["trapped_level"]), r["days_since_last_trade"], int(bool(r["is_dormant"])),
         _round(risk, 4), "—" if risk is None else labels.CHURN_LEVELS[r["risk_level"]] if rule else fmt_pct(risk),
-        code["rl"](r["risk_level"]), code["sc"](None if risk is None else "r" if rule else "m"),
+        code["rl"](r["risk_level"]), code["sc"](_scorer(risk, rule, r["calibrated_rule"])),
         [labels.driver(x) for x in (r["driver_1"], r["driver_2"], r["driver_3"]) if x], _actions(r),
         fmt_cny(r["cash_balance"]), fmt_cny(r["market_value"]), fmt_cny(r["unrealized_pnl"]), code["wt"](r["wealth_tier"]),
         [series["assets"], fmt_cny(series["lo"]), fmt_cny(series["hi"]), series["trades"], fmt_cny(series["top"])]

@@ -54,11 +54,23 @@ def shown_id(group_id: str | None) -> str:
     return "" if group_id in (None, UNASSIGNED_ID) else group_id
 
 
-def churn_scorer(rule_scored: int, scored: int) -> str:
-    """What scored a day's churn risk: 规则评分 (the rule, a rank) or 模型评分 (a fitted model)."""
-    if not scored:
-        return ""
-    return "规则评分" if rule_scored == scored else "模型评分" if not rule_scored else "规则评分 / 模型评分"
+# What scored a client's churn risk, by mart.churn_scores.model_version: the rule before any fit
+# (a rank, shown as a level), the rule calibrated on a fit's labels (`rule-<session>`: a
+# probability) or a fitted model (a probability).
+SCORERS = {"rule": "规则评分", "calibrated": "规则评分（已校准）", "model": "模型评分"}
+
+
+def scorer_kind(model_version: str | None) -> str | None:
+    if model_version is None:
+        return None
+    return "rule" if model_version == "rule" else "calibrated" if model_version.startswith("rule-") else "model"
+
+
+def churn_scorer(rule_scored: int, scored: int, calibrated: int = 0) -> str:
+    """What scored a day's churn risk, from the counts of clients scored by each kind."""
+    counts = {"rule": rule_scored, "calibrated": calibrated, "model": scored - rule_scored - calibrated}
+    return " / ".join(SCORERS[k] for k, n in counts.items() if n)
+
 
 WEALTH_TIERS = {
     "mass": "大众(<10万)",

@@ -178,8 +178,10 @@ def clients_to_call(con, params: dict) -> dict:
         r["tier_label"] = labels.WEALTH_TIERS.get(r["wealth_tier"], r["wealth_tier"])
         r["level_label"] = labels.CHURN_LEVELS.get(r["rule_level"], "")
         r["level_class"] = labels.CHURN_LEVEL_CLASS.get(r["rule_level"], "")
+        r["scorer"] = labels.SCORERS.get(labels.scorer_kind(r["model_version"]), "")
     summary = fetch(con, "client_summary", params)[0]
-    summary["scored_by"] = labels.churn_scorer(summary["rule_scored_clients"], summary["scored_clients"])
+    summary["scored_by"] = labels.churn_scorer(summary["rule_scored_clients"], summary["scored_clients"],
+                                               summary["calibrated_rule_clients"])
     return {"dormant": dormant, "churn": churn, "summary": summary}
 
 

@@ -186,7 +186,7 @@ def _summary(data: dict) -> list[str]:
         out.append(f"流失风险等级为高的客户（规则评分）{fmt_count(calls['high_risk_clients'])} 人，"
                    f"资产 {fmt_cny(calls['high_risk_assets'])}。")
     elif calls["scored_clients"]:
-        out.append(f"流失风险 ≥ {calls['churn_high']:.0%} 的客户（模型评分）{fmt_count(calls['high_risk_clients'])} 人，"
+        out.append(f"流失风险 ≥ {calls['churn_high']:.0%} 的客户（{calls['scored_by']}）{fmt_count(calls['high_risk_clients'])} 人，"
                    f"资产 {fmt_cny(calls['high_risk_assets'])}。")
     return out
 

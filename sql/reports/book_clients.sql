@@ -54,6 +54,7 @@ final as (
         l.loyalty,
         coalesce(i.churn_risk, r.churn_risk) as churn_risk,
         s.model_version = 'rule' as rule_scored,
+        s.model_version like 'rule-%' as calibrated_rule,
         case
             when coalesce(i.churn_risk, r.churn_risk) is null then null
             when coalesce(i.churn_risk, r.churn_risk)

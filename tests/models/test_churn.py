@@ -293,15 +293,27 @@ def test_the_writer_keeps_the_rule_until_a_fit_beats_it_and_retries_next_month(t
     monkeypatch.setattr(churn_sessions.store, "churn_training_set", training_set)
     job = Job(writer("churn_scores"), Settings())
     model, stats = churn_sessions._churn_day(month_first, feats, None, con=con, cal=CAL, job=job)
-    assert model.version == churn.RULE_VERSION and model.compared_on == month_first.isoformat()
+    kept_rule = f"rule-{month_first}"  # the rule, calibrated on the labels of the fit it beat
+    assert model.version == kept_rule and model.is_rule and model.compared_on == month_first.isoformat()
     assert stats["fitted"] and not stats["fitted"]["kept"]
     runs = con.execute("select version, metric_name, metric_value from model.churn_runs").pl()
     assert runs.filter(pl.col("metric_name") == "handover")["metric_value"].to_list() == [0.0]
-    assert runs.filter(pl.col("metric_name") == "rows_scored")["version"].to_list() == ["rule"]
-    assert set(con.execute("select model_version from mart.churn_scores").pl()["model_version"]) == {"rule"}
+    assert runs.filter(pl.col("metric_name") == "rows_scored")["version"].to_list() == [kept_rule]
+    stored = con.execute("select client_id, churn_risk, model_version from mart.churn_scores").pl()
+    assert set(stored["model_version"]) == {kept_rule}
+    # the rule's order, on the probability scale: over the labelled rows its mean is their
+    # (weighted) churn rate, which the rank score's is not
+    x = feats.select(churn.FEATURES).to_numpy().astype(float)
+    rule = churn.rule_score(x, job.settings.churn)
+    risk = stored.join(feats.select("client_id").with_row_index(), on="client_id").sort("index")["churn_risk"]
+    assert (np.argsort(-risk.to_numpy(), kind="stable") == np.argsort(-rule, kind="stable")).all()
+    xl, yl, wl = churn._xyw(loses)
+    rate = np.average(yl, weights=wl)
+    assert abs(np.average(model.score(xl, job.settings.churn), weights=wl) - rate) <= job.settings.churn.tie_break
+    assert abs(np.average(churn.rule_score(xl, job.settings.churn), weights=wl) - rate) > 0.05
     # the next session (same month, later run): the stored rule is in force and no fit is tried
     in_force = artefacts.model_in_force(con, "churn", next_day)
-    assert in_force.version == churn.RULE_VERSION and in_force.compared_on == month_first.isoformat()
+    assert in_force.version == kept_rule and in_force.compared_on == month_first.isoformat()
     churn_sessions._churn_day(next_day, feats, in_force, con=con, cal=CAL, job=job)
     assert calls == [month_first]
     # a fit that ranks better takes over

@@ -98,6 +98,29 @@ def test_a_rule_score_is_a_level_not_a_percentage(models_warehouse, tmp_path):
     assert f"流失风险等级为高的客户（规则评分）{levels[0]} 人" in html
 
 
+def test_a_calibrated_rule_score_is_a_percentage_that_names_the_rule(models_warehouse, tmp_path):
+    """A day scored by the rule calibrated on a fit's labels (model_version 'rule-<session>': a
+    probability) shows percentages like a model, against the model's threshold, and says 规则评分（已校准）."""
+    import shutil
+
+    import duckdb
+
+    from .conftest import DAY
+
+    path = tmp_path / "warehouse.duckdb"
+    shutil.copy(models_warehouse, path)
+    with duckdb.connect(str(path)) as con:
+        con.execute("update mart.churn_scores set model_version = 'rule-2024-10-08' where as_of_date = $day",
+                    {"day": DAY})
+        high = con.execute("select count(*) filter (where churn_risk >= 0.5) from mart.churn_scores "
+                           "where as_of_date = $day", {"day": DAY}).fetchone()[0]
+    html = html_of(render_report(path, DAY, tmp_path / "out"))
+    churn = _churn_section(html)
+    assert "规则评分（已校准）" in churn and "模型评分" not in churn
+    assert len(re.findall(r'<span class="risk"[^>]*>\d+(\.\d)?%</span>', churn)) == 40
+    assert f"流失风险 ≥ 50% 的客户（规则评分（已校准））{high} 人" in html
+
+
 def test_day_without_data_is_a_clear_error(example_warehouse, tmp_path):
     with pytest.raises(LookupError, match="no row for 2024-11-01"):
         render_report(example_warehouse, dt.date(2024, 11, 1), tmp_path)

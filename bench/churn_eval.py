@@ -19,7 +19,8 @@ only) and report:
   no behaviour-based score can beat by much: a leaver that has not started to fade looks
   like anyone else;
 * AUC over the sessions from the first fit compared with the rule (whatever scored them);
-* ECE of the model-scored client-days (10 equal-width bins);
+* ECE (10 equal-width bins) of the model-scored client-days, and of those scored by the rule
+  calibrated on a fit's labels (`rule-<session>`);
 * exact ties in each day's top 50 (rows whose churn_risk equals one above them), the worst day;
 * the handover log (model.churn_runs: held-out AUC of each fit and of the rule, kept or not);
 * the churn_scores writer's time per session, and of the scoring alone.
@@ -98,6 +99,13 @@ def _rule_scored() -> pl.Expr:
     return (v == churn.RULE_VERSION) | v.str.starts_with(f"{churn.RULE_VERSION}-")
 
 
+def _ece(rows: pl.DataFrame) -> float | None:
+    if not rows.height:
+        return None
+    y = rows["label"].to_numpy().astype(float)
+    return round(churn.expected_calibration_error(y, rows["churn_risk"].to_numpy(), np.ones(rows.height)), 4)
+
+
 def top_ties(scores: pl.DataFrame) -> pl.DataFrame:
     """Per day: rows of the top TOP whose churn_risk equals the one above them."""
     return (scores.sort(["as_of_date", "churn_risk", "client_id"], descending=[False, True, False])
@@ -152,9 +160,8 @@ def measure(warehouse: Path, settings: Settings, fade: pl.DataFrame) -> dict:
         "first_fit_session": first_fit,
         "after_first_fit": aucs(rows.filter(pl.col("session") >= first_fit)) if first_fit else None,
         "first_model_session": int(modelled["session"].min()) if modelled.height else None,
-        "ece_model": round(churn.expected_calibration_error(modelled["label"].to_numpy().astype(float),
-                                                            modelled["churn_risk"].to_numpy(),
-                                                            np.ones(modelled.height)), 4) if modelled.height else None,
+        "ece_model": _ece(modelled),
+        "ece_calibrated_rule": _ece(rows.filter(pl.col("model_version").str.starts_with(f"{churn.RULE_VERSION}-"))),
         "top50_ties_max": {"rule": int(ties.filter("rule")["ties"].max() or 0),
                            "model": int(ties.filter(~pl.col("rule"))["ties"].max() or 0)},
         "fits": [{"day": str(d), **{r["metric_name"]: round(r["metric_value"], 4) for r in part.iter_rows(named=True)
@@ -218,7 +225,8 @@ def report(r: dict) -> str:
                                {"sessions": "model-scored", "scored_by": "model", **(r["model_scored"] or {})}]:
         lines.append(f"| {s['sessions']} | {s['scored_by']} | {s.get('positives', '')} | {s.get('auc')} | "
                      f"{s.get('rule')} | {s.get('previous_rule')} | {s.get('planted_fade')} |")
-    lines += ["", f"first model-scored session {r['first_model_session']}; ECE (model-scored) {r['ece_model']}; "
+    lines += ["", f"first model-scored session {r['first_model_session']}; ECE (model-scored) {r['ece_model']}, "
+              f"(calibrated rule) {r['ece_calibrated_rule']}; "
               f"top-50 ties, worst day: rule {r['top50_ties_max']['rule']}, model {r['top50_ties_max']['model']}",
               f"fits: {r['fits']}",
               f"churn_scores writer {r['writer_seconds']['churn_scores']} s "

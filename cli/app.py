@@ -261,14 +261,28 @@ def _report_problem(warehouse: Path, day: dt.date, out: Path) -> str | None:
     try:
         first, last, has = con.execute(
             "select min(as_of_date), max(as_of_date), bool_or(as_of_date = ?) from mart.branch_daily", [day]).fetchone()
+        missing = _missing_tables(con)
     except duckdb.Error:
         return f"{warehouse} holds no pipeline tables; build it with `crm run`"
     finally:
         con.close()
+    if missing:
+        return (f"{warehouse} was built by an earlier version: it lacks {', '.join(missing[:3])}"
+                f"{f' and {len(missing) - 3} more' if len(missing) > 3 else ''}; rebuild it with `crm run`")
     if not has:
         held = f"it holds {first}..{last}" if first else "it holds no session yet"
         return f"no data for {day} in {warehouse} ({held}); load that session with `crm run --start {day} --end {day}`"
     return None
+
+
+def _missing_tables(con) -> list[str]:
+    """The registry's tables and views that the warehouse file does not hold."""
+    from core import tables
+
+    held = {f"{schema}.{name}" for schema, name in con.execute(
+        "select schema_name, table_name from duckdb_tables() union all "
+        "select schema_name, view_name from duckdb_views()").fetchall()}
+    return [t for t in [*(t.name for t in tables.TABLES), *tables.VIEWS] if t not in held]
 
 
 @app.command()

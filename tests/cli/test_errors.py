@@ -52,6 +52,20 @@ def test_report_out_that_is_a_file(example_warehouse, tmp_path):
     assert target.read_text() == "keep me"
 
 
+def test_report_on_a_warehouse_of_an_earlier_version_names_what_it_lacks(example_warehouse, tmp_path):
+    """A warehouse built before tables were added (here two dropped) is refused in one line
+    naming them, not with DuckDB's multi-line catalog error from inside the report's SQL."""
+    old = tmp_path / "old.duckdb"
+    shutil.copy(example_warehouse, old)
+    with duckdb.connect(str(old)) as con:
+        con.execute("drop table mart.coholding")
+        con.execute("drop table mart.client_flow")
+    code, line = crm("report", "--warehouse", str(old), "--date", "2024-10-29", "--out", str(tmp_path / "out"))
+    assert (code, line) == (1, f"error: {old} was built by an earlier version: it lacks mart.coholding, "
+                               "mart.client_flow; rebuild it with `crm run`")
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_file_level_error_names_the_file_and_column_and_leaves_no_warehouse(tmp_path):
     extracts = tmp_path / "extracts"
     shutil.copytree(EXAMPLE / "extracts" / "2024-09-19", extracts / "2024-09-19")

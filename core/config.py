@@ -99,6 +99,9 @@ class ChurnConfig(_Section):
     handover_margin: float = Field(
         0.01, description="held-out AUC by which a fit must rank better than the rule to replace it (a validation "
                           "slice holds a few dozen churners: a smaller lead is noise)")
+    rule_blend: float = Field(
+        0.5, ge=0.0, lt=1.0, description="weight of the calibrated rule in the blend with a fit, tried at each "
+                                         "comparison besides the fit alone (0: never blend)")
     train_sessions: int = Field(250, description="most labelled sessions a fit reads (the most recent ones)")
     min_label_sessions: int = Field(
         20, description="fewest labelled sessions a fit trains on; a fit needs valid_sessions more to be compared "

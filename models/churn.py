@@ -14,7 +14,8 @@ scores. docs/models.md explains:
   history for that, later sessions of held-out clients validate (`holdout`). The model in
   force is then refitted on all labelled sessions.
 * handover: the fit is kept only if it ranks the validation rows better than the rule, by more
-  than `handover_margin` of AUC.
+  than `handover_margin` of AUC. The fit blended with the calibrated rule (`rule_blend`) is
+  compared too, and replaces the fit alone when it ranks better.
 * model: HistGradientBoostingClassifier in CalibratedClassifierCV (isotonic when there are
   enough positives, else sigmoid); negatives are subsampled and weighted back. The score
   takes `tie_break` of the uncalibrated trees, so that an isotonic step is still ordered.
@@ -84,17 +85,21 @@ class ChurnModel:
     metrics: dict[str, float] = field(default_factory=dict)
     note: str = ""
     compared_on: str | None = None  # rule: the session a fit was compared with it and lost
-    calibration: tuple[float, float] | None = None  # rule: (a, b) of P = expit(a + b x logit(rule)), calibrate_rule
+    calibration: tuple[float, float] | None = None  # (a, b) of P = expit(a + b x logit(rule)), calibrate_rule
+    blend: float = 0.0  # a fit: the calibrated rule's weight in its score (0: the fit alone)
 
     @property
     def is_rule(self) -> bool:
         return self.estimator is None
 
     def score(self, x: np.ndarray, config: ChurnConfig) -> np.ndarray:
-        if self.estimator is not None:
-            return model_score(self.estimator, x, config.tie_break)
-        rule = rule_score(x, config)
-        return rule if self.calibration is None else calibrated_rule(rule, self.calibration)
+        if self.estimator is None:
+            rule = rule_score(x, config)
+            return rule if self.calibration is None else calibrated_rule(rule, self.calibration)
+        p = model_score(self.estimator, x, config.tie_break)
+        if not self.blend:
+            return p
+        return (1.0 - self.blend) * p + self.blend * calibrated_rule(rule_score(x, config), self.calibration)
 
     def beats_rule(self, margin: float = 0.0) -> bool:
         """Whether the fit ranked its held-out rows better than the rule by more than `margin`
@@ -384,17 +389,29 @@ def train_churn(frame: pl.DataFrame, version: str, config: ChurnConfig) -> Churn
     split = holdout(frame, days, config)
     metrics, notes = {}, []
     x_all, y_all, w_all = _xyw(frame)
-    importance = None
+    importance, blend = None, 0.0
     if split is not None:
         train, valid, how = split
         xt, yt, wt = _xyw(train)
         xv, yv, wv = _xyw(valid)
         checked = build_estimator(config, int(yt.sum()), client_folds(train, config)).fit(xt, yt, sample_weight=wt)
-        metrics = evaluate(yv, model_score(checked, xv, config.tie_break), wv, config.top_share)
+        held_out = model_score(checked, xv, config.tie_break)
+        # the fit blended with the rule calibrated on the training part: kept instead of the fit
+        # alone when it ranks the held-out rows better
+        rule_cal = calibrate_rule(train, config) if config.rule_blend else None
+        blended = None if rule_cal is None else (
+            (1.0 - config.rule_blend) * held_out + config.rule_blend * calibrated_rule(rule_score(xv, config), rule_cal))
+        auc_fit = float(roc_auc_score(yv, held_out, sample_weight=wv))
+        auc_blend = float(roc_auc_score(yv, blended, sample_weight=wv)) if blended is not None else 0.0
+        if auc_blend > auc_fit:
+            blend, held_out = config.rule_blend, blended
+        metrics = evaluate(yv, held_out, wv, config.top_share)
+        metrics.update(auc_fit=auc_fit, auc_blend=auc_blend, blend=blend)
         # the handover: the same held-out rows ranked by the rule
         metrics["auc_rule"] = float(roc_auc_score(yv, rule_score(xv, config), sample_weight=wv))
         importance = _importance(checked, xv, yv, wv, config)
-        notes.append(f"{how}; held-out AUC {metrics['auc']:.3f}, rule {metrics['auc_rule']:.3f}")
+        notes.append(f"{how}; held-out AUC {metrics['auc']:.3f} ({'blended with the rule' if blend else 'the fit alone'}; "
+                     f"fit {auc_fit:.3f}, blend {auc_blend:.3f}), rule {metrics['auc_rule']:.3f}")
     else:
         notes.append(f"not validated: {len(days)} labelled sessions leave no validation part with both classes "
                      f"and a training part with churners; the rule stays")
@@ -409,8 +426,10 @@ def train_churn(frame: pl.DataFrame, version: str, config: ChurnConfig) -> Churn
     metrics.update({"positive_rows": float(y_all.sum()), "churners": float(churners),
                     "labelled_sessions": float(len(days))})
     notes.append(f"{estimator.method} calibration on {config.calibration_folds} client-held-out folds")
+    calibration = calibrate_rule(frame, config) if blend else None
     return ChurnModel(version, estimator, importance, np.where(diff >= 0, 1.0, -1.0), mean,
-                      np.where(std > 0, std, 1.0), metrics, "; ".join(notes))
+                      np.where(std > 0, std, 1.0), metrics, "; ".join(notes),
+                      calibration=calibration, blend=blend if calibration else 0.0)
 
 
 # ---- drivers ------------------------------------------------------------------------

@@ -228,9 +228,9 @@ def model_score(estimator: CalibratedClassifierCV, x: np.ndarray, tie_break: flo
     """
     if len(x) == 0:
         return np.zeros(0)
-    (fitted,) = estimator.calibrated_classifiers_
-    raw = fitted.estimator.decision_function(x)
-    p = np.clip(fitted.calibrators[0].predict(raw), 0.0, 1.0)
+    (calibrated,) = estimator.calibrated_classifiers_
+    raw = calibrated.estimator.decision_function(x)
+    p = np.clip(calibrated.calibrators[0].predict(raw), 0.0, 1.0)
     return (1.0 - tie_break) * p + tie_break * expit(raw)
 
 

@@ -73,7 +73,8 @@ def _churn_day(day, feats: pl.DataFrame, model, *, con, cal, job: Job):
                 artefacts.save_model(con, NAME, f"{churn.RULE_VERSION}-{day.isoformat()}", day, model)
                 log.info(f"{day}: churn fit dropped ({why}); churn_risk stays the rule score, {how}")
         except churn.NotEnoughData as exc:
-            if model is None or model.version == churn.RULE_VERSION:  # not the rule calibrated on earlier labels
+            # the rank rule (or nothing) in force: the rank rule; a fit or a calibrated rule stays in force
+            if model is None or model.version == churn.RULE_VERSION:
                 model = churn.rule_model(f"fallback rule score: {exc}", model.compared_on if model else None)
                 log.info(f"{day}: churn model not fitted ({exc}); churn_risk is the documented rule score")
             else:

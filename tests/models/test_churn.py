@@ -284,6 +284,26 @@ def test_a_young_warehouse_compares_on_later_sessions_of_held_out_clients():
     assert fitted.beats_rule() and fitted.metrics["auc"] > 0.9
 
 
+def test_a_fit_blended_with_the_rule_is_kept_when_it_ranks_better_than_both():
+    """Labels that follow cash_ratio throughout (the trees learn it) and, in the validated
+    sessions, withdrawals too (the rule reads them): the blend of fit and calibrated rule ranks
+    the held-out rows better than either, is kept, and scores between its two parts."""
+    days = CAL.between(dt.date(2024, 1, 2), dt.date(2024, 12, 31))[:80]
+    frame = _labelled(days, 150, seed=4, rule_signal_from=None)
+    late = pl.col("as_of_date") >= days[60]
+    frame = frame.with_columns(label=pl.col("label") | (late & (pl.col("withdraw_days_l") >= 3)))
+    fitted = churn.train_churn(frame, "v", CONFIG)
+    m = fitted.metrics
+    assert m["auc_blend"] > max(m["auc_fit"], m["auc_rule"]) and m["auc"] == m["auc_blend"]
+    assert fitted.blend == m["blend"] == CONFIG.rule_blend and fitted.beats_rule(CONFIG.handover_margin)
+    x = frame.filter(late).select(churn.FEATURES).to_numpy().astype(float)
+    alone = churn.model_score(fitted.estimator, x, CONFIG.tie_break)
+    rule = churn.calibrated_rule(churn.rule_score(x, CONFIG), fitted.calibration)
+    scored = fitted.score(x, CONFIG)
+    assert (np.minimum(alone, rule) - 1e-12 <= scored).all() and (scored <= np.maximum(alone, rule) + 1e-12).all()
+    assert np.abs(scored - alone).max() > 0.05
+
+
 def test_the_writer_keeps_the_rule_until_a_fit_beats_it_and_retries_next_month(tiny_warehouse, monkeypatch):
     con = tiny_warehouse
     month_first = dt.date(2024, 10, 8)  # after the National Day holiday: October's first session

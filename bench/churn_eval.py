@@ -93,10 +93,14 @@ def _auc(y: np.ndarray, s: np.ndarray) -> float | None:
     return round(float(roc_auc_score(y, s)), 3) if 0 < y.sum() < len(y) else None
 
 
+def _calibrated_rule() -> pl.Expr:
+    """The rule calibrated on a fit's labels scored the row (`rule-<session>`)."""
+    return pl.col("model_version").str.starts_with(f"{churn.RULE_VERSION}-")
+
+
 def _rule_scored() -> pl.Expr:
-    """The rule scored the row: `rule` (a rank) or `rule-<session>` (calibrated on a fit's labels)."""
-    v = pl.col("model_version")
-    return (v == churn.RULE_VERSION) | v.str.starts_with(f"{churn.RULE_VERSION}-")
+    """The rule scored the row: `rule` (a rank) or calibrated."""
+    return (pl.col("model_version") == churn.RULE_VERSION) | _calibrated_rule()
 
 
 def _ece(rows: pl.DataFrame) -> float | None:
@@ -161,7 +165,7 @@ def measure(warehouse: Path, settings: Settings, fade: pl.DataFrame) -> dict:
         "after_first_fit": aucs(rows.filter(pl.col("session") >= first_fit)) if first_fit else None,
         "first_model_session": int(modelled["session"].min()) if modelled.height else None,
         "ece_model": _ece(modelled),
-        "ece_calibrated_rule": _ece(rows.filter(pl.col("model_version").str.starts_with(f"{churn.RULE_VERSION}-"))),
+        "ece_calibrated_rule": _ece(rows.filter(_calibrated_rule())),
         "top50_ties_max": {"rule": int(ties.filter("rule")["ties"].max() or 0),
                            "model": int(ties.filter(~pl.col("rule"))["ties"].max() or 0)},
         "fits": [{"day": str(d), **{r["metric_name"]: round(r["metric_value"], 4) for r in part.iter_rows(named=True)

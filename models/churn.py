@@ -85,7 +85,9 @@ class ChurnModel:
     metrics: dict[str, float] = field(default_factory=dict)
     note: str = ""
     compared_on: str | None = None  # rule: the session a fit was compared with it and lost
-    calibration: tuple[float, float] | None = None  # (a, b) of P = expit(a + b x logit(rule)), calibrate_rule
+    # (a, b) of the rule's calibration on this fit's labelled rows (calibrate_rule): a rule model
+    # scores with it; a fit only when blended, and hands it to the rule kept in its place
+    calibration: tuple[float, float] | None = None
     blend: float = 0.0  # a fit: the calibrated rule's weight in its score (0: the fit alone)
 
     @property
@@ -97,9 +99,7 @@ class ChurnModel:
             rule = rule_score(x, config)
             return rule if self.calibration is None else calibrated_rule(rule, self.calibration)
         p = model_score(self.estimator, x, config.tie_break)
-        if not self.blend:
-            return p
-        return (1.0 - self.blend) * p + self.blend * calibrated_rule(rule_score(x, config), self.calibration)
+        return blended(p, x, self.blend, self.calibration, config) if self.blend else p
 
     def beats_rule(self, margin: float = 0.0) -> bool:
         """Whether the fit ranked its held-out rows better than the rule by more than `margin`
@@ -215,6 +215,13 @@ def calibrate_rule(frame: pl.DataFrame, config: ChurnConfig) -> tuple[float, flo
 def calibrated_rule(rule: np.ndarray, calibration: tuple[float, float]) -> np.ndarray:
     a, b = calibration
     return expit(a + b * _logit(rule))
+
+
+def blended(p: np.ndarray, x: np.ndarray, weight: float, calibration: tuple[float, float],
+            config: ChurnConfig) -> np.ndarray:
+    """A fit's scores `p` of rows `x` blended with the rule's, calibrated: (1 - weight) x p +
+    weight x calibrated rule."""
+    return (1.0 - weight) * p + weight * calibrated_rule(rule_score(x, config), calibration)
 
 
 def model_score(estimator: CalibratedClassifierCV, x: np.ndarray, tie_break: float) -> np.ndarray:
@@ -399,12 +406,11 @@ def train_churn(frame: pl.DataFrame, version: str, config: ChurnConfig) -> Churn
         # the fit blended with the rule calibrated on the training part: kept instead of the fit
         # alone when it ranks the held-out rows better
         rule_cal = calibrate_rule(train, config) if config.rule_blend else None
-        blended = None if rule_cal is None else (
-            (1.0 - config.rule_blend) * held_out + config.rule_blend * calibrated_rule(rule_score(xv, config), rule_cal))
+        mixed = None if rule_cal is None else blended(held_out, xv, config.rule_blend, rule_cal, config)
         auc_fit = float(roc_auc_score(yv, held_out, sample_weight=wv))
-        auc_blend = float(roc_auc_score(yv, blended, sample_weight=wv)) if blended is not None else 0.0
+        auc_blend = float(roc_auc_score(yv, mixed, sample_weight=wv)) if mixed is not None else 0.0
         if auc_blend > auc_fit:
-            blend, held_out = config.rule_blend, blended
+            blend, held_out = config.rule_blend, mixed
         metrics = evaluate(yv, held_out, wv, config.top_share)
         metrics.update(auc_fit=auc_fit, auc_blend=auc_blend, blend=blend)
         # the handover: the same held-out rows ranked by the rule
@@ -426,7 +432,7 @@ def train_churn(frame: pl.DataFrame, version: str, config: ChurnConfig) -> Churn
     metrics.update({"positive_rows": float(y_all.sum()), "churners": float(churners),
                     "labelled_sessions": float(len(days))})
     notes.append(f"{estimator.method} calibration on {config.calibration_folds} client-held-out folds")
-    calibration = calibrate_rule(frame, config) if blend else None
+    calibration = calibrate_rule(frame, config)
     return ChurnModel(version, estimator, importance, np.where(diff >= 0, 1.0, -1.0), mean,
                       np.where(std > 0, std, 1.0), metrics, "; ".join(notes),
                       calibration=calibration, blend=blend if calibration else 0.0)

@@ -66,7 +66,7 @@ def _churn_day(day, feats: pl.DataFrame, model, *, con, cal, job: Job):
                 why = (f"held-out AUC {candidate.metrics['auc']:.3f} <= rule {candidate.metrics['auc_rule']:.3f}"
                        f" + margin {config.handover_margin:g}"
                        if "auc" in candidate.metrics else "not validated")
-                calibration = churn.calibrate_rule(frame, config)
+                calibration = candidate.calibration  # the rule calibrated on the fit's labelled rows
                 how = "calibrated on its labels" if calibration else "a rank: it does not rise with the labels"
                 model = churn.rule_model(f"rule kept: the fit of {day} did not rank better ({why}); {how}",
                                          day.isoformat(), calibration)

@@ -1,9 +1,10 @@
 """Time the client-analysis writers table by table on a warehouse's last session.
 
-    .venv/bin/python -m bench.analysis_tables WAREHOUSE [--reps 3] [--json OUT]
+    .venv/bin/python -m bench.analysis_tables WAREHOUSE [--sessions 1] [--reps 3] [--json OUT]
 
 Runs the `client_analysis` and `client_periods` writers (core.build, as the assets do) over
-the last session with client_daily rows, in one transaction that is rolled back: the file
+the last --sessions sessions with client_daily rows (one: the nightly run; 20: a backfill's
+chunk, core.build.CHUNK_SESSIONS), in one transaction that is rolled back: the file
 is left as it was, but open it on a copy all the same (the rollback still writes its WAL).
 Prints per table (and per temp table of core.build.ANALYSIS_TEMPS) the median wall and CPU
 seconds of this process (DuckDB's threads included) over the repetitions; on a shared
@@ -28,7 +29,7 @@ def cpu_seconds() -> float:
     return u.ru_utime + u.ru_stime
 
 
-def measure(warehouse: Path, reps: int) -> dict[str, dict[str, float]]:
+def measure(warehouse: Path, reps: int, sessions: int = 1) -> dict[str, dict[str, float]]:
     import core.build as build
     from core import tables
     from core.config import Settings
@@ -51,8 +52,8 @@ def measure(warehouse: Path, reps: int) -> dict[str, dict[str, float]]:
         return timed(table.name, replace, con, table, params)
 
     def timed_run_sql(con, sql, params):
-        if "temp table" in sql:
-            return timed("temp " + sql.split("temp table")[1].split()[0], run_sql, con, sql, params)
+        if sql.startswith("create or replace temp table"):
+            return timed("temp " + sql.split()[5], run_sql, con, sql, params)
         return run_sql(con, sql, params)
 
     build.replace, build.run_sql = timed_replace, timed_run_sql
@@ -60,12 +61,13 @@ def measure(warehouse: Path, reps: int) -> dict[str, dict[str, float]]:
         for _ in range(reps):
             current = {}
             with connect(warehouse) as con:
-                day = con.execute("select max(as_of_date) from mart.client_daily").fetchone()[0]
+                days = [r[0] for r in con.execute(
+                    "select distinct as_of_date from mart.client_daily order by 1 desc limit ?", [sessions]).fetchall()]
                 hold(con)
                 try:
                     for name in WRITERS:
                         job = build.Job(tables.writer(name), Settings())
-                        timed(f"writer {name}", build.builder(job.writer), con, [day], job)
+                        timed(f"writer {name}", build.builder(job.writer), con, sorted(days), job)
                 finally:
                     release(con, commit=False)
             for key, (wall, cpu) in current.items():
@@ -79,10 +81,11 @@ def measure(warehouse: Path, reps: int) -> dict[str, dict[str, float]]:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("warehouse", type=Path)
+    ap.add_argument("--sessions", type=int, default=1, help="the last N sessions, as one range")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--json", type=Path)
     a = ap.parse_args(argv)
-    result = measure(a.warehouse, a.reps)
+    result = measure(a.warehouse, a.reps, a.sessions)
     for key, v in result.items():
         print(f"{key:<36} wall {v['wall']:6.3f}s  cpu {v['cpu']:6.3f}s")
     if a.json:

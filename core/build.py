@@ -125,6 +125,9 @@ ANALYSIS_TEMPS = {
     # the positions valued, with board and industry: client_profile, client_habits (valuing
     # them in each cost as much again)
     "client_positions": "int_client_positions($start, $end, $trap_threshold)",
+    # the clients back after a gap: client_changes (a table's row count lets DuckDB hash these
+    # few rows rather than the client_windows history they are joined with)
+    "client_gaps": "int_client_gaps($start, $end)",
 }
 
 

@@ -43,11 +43,10 @@ in_range as (
 ),
 
 gaps as (
-    -- rows whose client was absent on the previous session but has an earlier row
-    select r.as_of_date, r.client_id
-    from in_range as r
-    inner join mart.client_running as c on c.as_of_date = r.as_of_date and c.client_id = r.client_id
-    where not r.has_prev and c.first_idx < r.session_idx
+    -- the rows whose client was absent on the previous session but has an earlier row
+    -- (int_client_gaps, in a temp table: core.build.build_analysis)
+    select as_of_date, client_id
+    from client_gaps
 ),
 
 gap_prev as (

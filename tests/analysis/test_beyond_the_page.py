@@ -235,6 +235,41 @@ def test_lost_assets_on_the_row_before_leaving(con):
     assert rows(con, "select month_start, lost_assets from mart.flow_projection") == [(dt.date(2024, 10, 1), 8000.0)]
 
 
+def test_dormancy_changes_after_a_gap_read_the_latest_earlier_row(con):
+    """D = 10-08; the sessions before it: 09-30 (D0), 09-27, 09-26. Dormant (True / False) on the
+    client's rows, '-' where it has none (mart.client_running: dense from its first row, not
+    present there):
+        client  09-26  09-27  09-30  D (trades)   change on D
+        G       True   -      -      False (2)    woke_up: back after a gap, dormant before it
+        H       False  True   -      True         none: its latest earlier row (09-27) was dormant
+        J       True   False  -      True         went_dormant: its latest earlier row was not
+        K       True   -      -      True         none
+        N       -      -      -      True         went_dormant: no earlier row
+        P       -      -      True   False (0)    none: not dormant without a trade is no waking up
+        Q       -      -      False  True         went_dormant"""
+    s0, s1 = session(con, D, 3), session(con, D, 2)
+    days = [s0, s1, D0, D]
+    dormant = {"G": (True, None, None, False), "H": (False, True, None, True), "J": (True, False, None, True),
+               "K": (True, None, None, True), "N": (None, None, None, True), "P": (None, None, True, False),
+               "Q": (None, None, False, True)}
+    windows, daily, running, clients = [], [], [], []
+    for cid, states in dormant.items():
+        first = next(i for i, v in enumerate(states) if v is not None)
+        for day, state in list(zip(days, states))[first:]:
+            idx = con.execute("select session_idx from ref.sessions where session_date = ?", [day]).fetchone()[0]
+            running.append(dict(as_of_date=day, client_id=cid, idx=idx, present=state is not None))
+            if state is not None:
+                windows.append(dict(as_of_date=day, client_id=cid, is_dormant=state, churn_event=False))
+                daily.append(dict(as_of_date=day, client_id=cid, trade_count=2 if cid == "G" else 0))
+        clients.append(dict(as_of_date=D, client_id=cid, open_date=dt.date(2020, 1, 2)))
+    for table, planted in (("mart.client_windows", windows), ("mart.client_daily", daily),
+                           ("mart.client_running", running), ("raw.clients", clients)):
+        plant(con, table, planted)
+    build(con, "mart.client_changes", D)
+    assert rows(con, "select client_id, went_dormant, woke_up from mart.client_changes order by 1") == [
+        ("G", False, True), ("J", True, False), ("N", True, False), ("Q", True, False)]
+
+
 # month end -> (clients, total assets); October is partial (its last session is 10-31)
 MONTHS = {dt.date(2024, 6, 28): (100, 1000.0), dt.date(2024, 7, 31): (110, 1200.0), dt.date(2024, 8, 30): (130, 1100.0),
           dt.date(2024, 9, 30): (136, 1400.0), D: (140, 1500.0)}

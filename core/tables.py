@@ -266,7 +266,7 @@ TABLES: tuple[Table, ...] = (
           sql="marts/channel_period", key_check=True,
           description="Trades and commission by trading channel per calendar period (client analysis 5)."),
     Table("mart.client_changes", "client_analysis", ("as_of_date", "client_id"), BY_SESSION,
-          reads=(Read(CW, back=FIRST), Read(C), Read(CR), Read("raw.clients")),
+          reads=(Read(CW, back=FIRST), Read(C), Read(CR, back=1), Read("raw.clients")),
           sql="marts/client_changes", key_check=True,
           description="Internal: per session, the clients opened, closed, churned, gone dormant or woken up."),
     Table("mart.client_exits", "client_analysis", ("as_of_date", "client_id"), BY_SESSION,

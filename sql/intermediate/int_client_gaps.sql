@@ -18,9 +18,7 @@ days as (
 absent_before as (
     select idx + 1 as next_idx, client_id
     from mart.client_running
-    where as_of_date >= coalesce(
-            (select session_date from ref.sessions where session_idx = (select min(session_idx) from days) - 1), d0)
-        and as_of_date < d1
+    where idx between (select min(session_idx) from days) - 1 and (select max(session_idx) from days) - 1
         and not present
 ),
 

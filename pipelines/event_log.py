@@ -19,6 +19,16 @@ risk: DuckDB writes and flushes it on its own, and crm decides what to rerun fro
 warehouse (quality.published), never from Dagster's history. Dagster's run and schedule
 storage (history/runs.db, schedules/) keep SQLite's default.
 
+Second, the events of a batch are stored together. Dagster marks the per-partition
+materializations of one asset's output (and the planned events of a run) as a batch, and with
+DAGSTER_EVENT_BATCH_SIZE set it hands each batch to the storage's `store_event_batch`; the
+SQLite storage inherits the base class's, which stores the events one by one, opening both
+files for each. `store_event_batch` below writes a batch's asset events in one transaction per
+file: the same rows (the event, its copy in index.db, its tags, the asset's latest event) as
+`SqliteEventLogStorage.store_event` writes for each, in the same order. Other events of a
+batch (asset check plans) go through `store_event` as before. A step that dies mid-batch
+loses that batch's events, and its run fails anyway.
+
 Installed when `pipelines` is imported: every process that runs the pipeline (crm, the
 run workers of `crm ui` and `crm backfill`).
 """
@@ -28,8 +38,18 @@ from __future__ import annotations
 import os
 import sqlite3
 
+from collections.abc import Sequence
+
+from dagster._core.events import ASSET_EVENTS
+from dagster._core.events.log import EventLogEntry
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+from dagster._core.storage.sqlalchemy_compat import db_result
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+
+# Read by Dagster when it stores each event: any size above a step's partitions x assets
+# keeps one output's materializations in one batch (the batch also ends with the output).
+os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", "100000")
 
 
 @event.listens_for(Engine, "connect")
@@ -40,3 +60,31 @@ def _event_log_without_flush(dbapi_connection, _record) -> None:
     path = dbapi_connection.execute("PRAGMA database_list").fetchone()[2]
     if path and os.path.basename(os.path.dirname(path)) == "runs" and path.endswith(".db"):
         dbapi_connection.execute("PRAGMA synchronous=OFF")
+
+
+def _store_event_batch(self: SqliteEventLogStorage, events: Sequence[EventLogEntry]) -> None:
+    """SqliteEventLogStorage.store_event for each of the batch's asset events, in one
+    transaction per file (Dagster's own: a transaction per event and file)."""
+    assets: list[EventLogEntry] = []
+    for e in events:
+        if e.is_dagster_event and e.dagster_event_type in ASSET_EVENTS:
+            assets.append(e)
+        else:
+            self.store_event(e)
+    for run_id in dict.fromkeys(e.run_id for e in assets):
+        batch = [e for e in assets if e.run_id == run_id]
+        inserts = [self.prepare_insert_event(e) for e in batch]
+        with self.run_connection(run_id) as conn:
+            for insert in inserts:
+                conn.execute(insert)
+        with self.index_transaction() as conn:
+            ids = []
+            for insert in inserts:
+                with db_result(conn, insert) as result:
+                    ids.append(result.inserted_primary_key[0])
+            self._store_asset_event_tags(conn, batch, ids)
+            for e, event_id in zip(batch, ids):
+                self._store_asset_event(conn, e, event_id)
+
+
+SqliteEventLogStorage.store_event_batch = _store_event_batch

@@ -8,4 +8,4 @@ import dagster as dg
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 
-from . import event_log  # noqa: E402,F401  (Dagster's SQLite event log without a disk flush per event)
+from . import event_log  # noqa: E402,F401  (Dagster's SQLite event log: no flush per event, batched writes)

@@ -1,4 +1,4 @@
-"""Dagster's SQLite event log without a disk flush per event.
+"""Dagster's SQLite event log without a disk flush per event, and with batches stored at once.
 
 Dagster stores one ASSET_MATERIALIZATION per asset spec and partition: a run of the
 registry's 45 tables over 60 sessions stores 2,700 of them. The SQLite event log writes each
@@ -25,8 +25,8 @@ DAGSTER_EVENT_BATCH_SIZE set it hands each batch to the storage's `store_event_b
 SQLite storage inherits the base class's, which stores the events one by one, opening both
 files for each. `store_event_batch` below writes a batch's asset events in one transaction per
 file: the same rows (the event, its copy in index.db, its tags, the asset's latest event) as
-`SqliteEventLogStorage.store_event` writes for each, in the same order. Other events of a
-batch (asset check plans) go through `store_event` as before. A step that dies mid-batch
+`SqliteEventLogStorage.store_event` writes for each, the asset events in their order. Other
+events of a batch (asset check plans) go first, through `store_event` as before. A step that dies mid-batch
 loses that batch's events, and its run fails anyway.
 
 Installed when `pipelines` is imported: every process that runs the pipeline (crm, the
@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-
 from collections.abc import Sequence
 
 from dagster._core.events import ASSET_EVENTS

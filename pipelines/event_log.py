@@ -26,8 +26,8 @@ SQLite storage inherits the base class's, which stores the events one by one, op
 files for each. `store_event_batch` below writes a batch's asset events in one transaction per
 file: the same rows (the event, its copy in index.db, its tags, the asset's latest event) as
 `SqliteEventLogStorage.store_event` writes for each, the asset events in their order. Other
-events of a batch (asset check plans) go first, through `store_event` as before. A step that dies mid-batch
-loses that batch's events, and its run fails anyway.
+events of a batch (asset check plans) go first, through `store_event` as before. A step that
+dies mid-batch loses that batch's events, and its run fails anyway.
 
 Installed when `pipelines` is imported: every process that runs the pipeline (crm, the
 run workers of `crm ui` and `crm backfill`).
@@ -64,14 +64,13 @@ def _event_log_without_flush(dbapi_connection, _record) -> None:
 def _store_event_batch(self: SqliteEventLogStorage, events: Sequence[EventLogEntry]) -> None:
     """SqliteEventLogStorage.store_event for each of the batch's asset events, in one
     transaction per file (Dagster's own: a transaction per event and file)."""
-    assets: list[EventLogEntry] = []
+    by_run: dict[str, list[EventLogEntry]] = {}
     for e in events:
         if e.is_dagster_event and e.dagster_event_type in ASSET_EVENTS:
-            assets.append(e)
+            by_run.setdefault(e.run_id, []).append(e)
         else:
             self.store_event(e)
-    for run_id in dict.fromkeys(e.run_id for e in assets):
-        batch = [e for e in assets if e.run_id == run_id]
+    for run_id, batch in by_run.items():
         inserts = [self.prepare_insert_event(e) for e in batch]
         with self.run_connection(run_id) as conn:
             for insert in inserts:

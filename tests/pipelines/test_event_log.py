@@ -62,16 +62,19 @@ def _stored(instance: dg.DagsterInstance) -> list:
     return out
 
 
+# the storage's own methods (pipelines' batch writer installed), which the runs below count calls to
+STORE_BATCH, STORE = SqliteEventLogStorage.store_event_batch, SqliteEventLogStorage.store_event
+
+
 def _run(home, monkeypatch, batch_size: str) -> tuple[list, int, int]:
     """Materialize both assets over the five days in one run; (what is stored, batches written,
     materializations stored one by one)."""
     monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", batch_size)
     batches, single = [], []
-    store_batch, store = SqliteEventLogStorage.store_event_batch, SqliteEventLogStorage.store_event
     monkeypatch.setattr(SqliteEventLogStorage, "store_event_batch",
-                        lambda self, events: (batches.append(len(events)), store_batch(self, events))[1])
+                        lambda self, events: (batches.append(len(events)), STORE_BATCH(self, events))[1])
     monkeypatch.setattr(SqliteEventLogStorage, "store_event",
-                        lambda self, e: (single.append(e.dagster_event_type), store(self, e))[1])
+                        lambda self, e: (single.append(e.dagster_event_type), STORE(self, e))[1])
     home.mkdir()
     with dg.DagsterInstance.from_config(str(home)) as instance:
         result = dg.materialize([two_tables], instance=instance,

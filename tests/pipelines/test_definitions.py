@@ -58,6 +58,47 @@ def test_partitions_start_at_the_warehouse_first_session(tmp_path):
     assert first_key(Settings(), tmp_path / "nothing") == (first, first)
 
 
+def test_one_partition_per_session_and_the_day_exists_from_its_midnight():
+    """The partitions are the calendar's sessions from the first (exchange-calendars, read
+    here directly), and a session's partition exists from its midnight, so that the 18:00
+    schedule can target it. Between sessions the newest partition is the next session once
+    the day before it is over (a holiday), and Friday's on a weekend (a Friday window ends
+    on Monday 00:00)."""
+    import zoneinfo
+
+    import exchange_calendars as xc
+    from dagster._core.definitions.partitions.context import partition_loading_context
+
+    from core.sessions import CALENDAR_NAME
+    from pipelines.partitions import session_partitions
+
+    part = session_partitions(dt.date(2024, 9, 2))
+
+    def at(when: str):
+        moment = dt.datetime.fromisoformat(when).replace(tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai"))
+        return partition_loading_context(effective_dt=moment)
+
+    sessions = xc.get_calendar(CALENDAR_NAME, start="2024-09-02", end="2025-06-30").sessions
+    with at("2025-06-30 18:00"):
+        assert part.get_partition_keys() == [d.date().isoformat() for d in sessions]
+    assert "2024-09-16" not in part.get_partition_keys()  # Mid-Autumn
+
+    def newest(when: str) -> str:
+        with at(when):
+            return part.get_last_partition_key()
+
+    assert newest("2024-09-13 18:00") == "2024-09-13"  # Friday
+    assert newest("2024-09-14 12:00") == "2024-09-13"  # Saturday
+    assert newest("2024-09-16 12:00") == "2024-09-18"  # Monday, a holiday (Tuesday too)
+    assert newest("2024-09-18 00:30") == "2024-09-18"  # Wednesday, from its midnight
+    assert newest("2024-09-19 18:00") == "2024-09-19"
+    assert newest("2024-09-27 23:59") == "2024-09-27"  # Friday
+    assert newest("2024-09-29 12:00") == "2024-09-27"  # Sunday
+    assert newest("2024-09-30 00:01") == "2024-09-30"  # Monday, the last session before National Day
+    assert newest("2024-10-03 18:00") == "2024-10-08"
+    assert newest("2024-10-08 00:01") == "2024-10-08"
+
+
 def test_resources_and_automation(defs):
     assert set(defs.resources) >= {"duckdb", "extracts", "settings"}
     settings = defs.resources["settings"]  # run config can replace it (a backfill carries its own)

@@ -67,7 +67,6 @@ def test_one_partition_per_session_and_the_day_exists_from_its_midnight():
     import zoneinfo
 
     import exchange_calendars as xc
-    from dagster._core.definitions.partitions.context import partition_loading_context
 
     from core.sessions import CALENDAR_NAME
     from pipelines.partitions import session_partitions
@@ -76,7 +75,7 @@ def test_one_partition_per_session_and_the_day_exists_from_its_midnight():
 
     def at(when: str):
         moment = dt.datetime.fromisoformat(when).replace(tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai"))
-        return partition_loading_context(effective_dt=moment)
+        return dg.partition_loading_context(effective_dt=moment)
 
     sessions = xc.get_calendar(CALENDAR_NAME, start="2024-09-02", end="2025-06-30").sessions
     with at("2025-06-30 18:00"):

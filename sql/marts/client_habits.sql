@@ -57,29 +57,36 @@ sells_w as (
 ),
 
 positions as (
-    -- the chunk's positions valued, with their industry: int_client_positions, computed once
-    -- for client_profile and client_habits (core.build.build_analysis)
-    select as_of_date, client_id, industry, market_value, is_trapped
+    -- the chunk's positions valued, with their industry's number (int_industries, in name
+    -- order): int_client_positions, computed once for client_profile and client_habits
+    -- (core.build.build_analysis)
+    select as_of_date, client_id, industry_no, market_value, is_trapped
     from client_positions
 ),
 
 industries as (
-    select as_of_date, client_id, industry, sum(market_value) as market_value, bool_or(is_trapped) as trapped
+    select as_of_date, client_id, industry_no, sum(market_value) as market_value, bool_or(is_trapped) as trapped
     from positions
     group by all
+),
+
+names as (
+    -- industry_no -> its name, by position in the list
+    select list(industry order by industry_no) as name
+    from int_industries()
 ),
 
 held as (
     select
         as_of_date,
         client_id,
-        -- the largest value, ties to the first name: an ordered aggregate, 16 % less than the
-        -- max joined back to the industries for the first name of that value
-        first(industry order by market_value desc, industry) as top_industry,
+        -- the largest value, ties to the first name (numbers are in name order): an ordered
+        -- aggregate, 16 % less than the max joined back to the industries for the first name
+        first(industry_no order by market_value desc, industry_no) as top_industry_no,
         max(market_value) / nullif(sum(market_value), 0) as top_industry_share,
         count(*) as industries,
         -- null when none is trapped (no row passes the filter)
-        list_sort(list(industry) filter (where trapped)) as trapped_in
+        list_sort(list(industry_no) filter (where trapped)) as trapped_in_no
     from industries
     group by all
 ),
@@ -88,15 +95,16 @@ final as (
     select
         c.as_of_date,
         c.client_id,
-        h.top_industry,
+        n.name[h.top_industry_no] as top_industry,
         h.top_industry_share,
         coalesce(h.industries, 0) as industries,
-        h.trapped_in,
+        list_transform(h.trapped_in_no, i -> n.name[i]) as trapped_in,
         coalesce(v.market_value_w, 0) as market_value_w,
         coalesce(s.sell_amount_w, 0) as sell_amount_w,
         coalesce(v.market_value_w, 0) / nullif(s.sell_amount_w, 0) as holding_sessions
     from clients_on as c
     left join held as h on h.as_of_date = c.as_of_date and h.client_id = c.client_id
+    cross join names as n
     left join values_w as v on v.as_of_date = c.as_of_date and v.client_id = c.client_id
     left join sells_w as s on s.as_of_date = c.as_of_date and s.client_id = c.client_id
 )

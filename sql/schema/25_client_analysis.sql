@@ -1,9 +1,15 @@
 -- The tables of docs/spec/client-analysis.md, with exactly the spec's column names (plus the
 -- period bounds and counts the spec's formulas use, so that a reader can check them).
+-- The two widest per-client tables name each column's compression, the one DuckDB picks for it
+-- anyway (fsst for the client id, a dictionary for a few distinct values): it then skips trying
+-- the others on every row group written, a quarter of their insert (client_profile 1.65 -> 1.20 s,
+-- client_habits 1.11 -> 0.92 s for a 20-session chunk at 50k clients; docs/performance.md).
 create table if not exists mart.client_profile (
-    as_of_date date not null, client_id varchar not null,
-    age integer, age_band varchar, tenure_band varchar, gender varchar, open_channel varchar,
-    city varchar, risk_level varchar, preferred_board varchar, main_channel varchar,
+    as_of_date date not null, client_id varchar not null using compression fsst,
+    age integer, age_band varchar using compression dictionary, tenure_band varchar using compression dictionary,
+    gender varchar using compression dictionary, open_channel varchar using compression dictionary,
+    city varchar using compression dictionary, risk_level varchar using compression dictionary,
+    preferred_board varchar using compression dictionary, main_channel varchar using compression dictionary,
     avg_trade_hour double
 );
 create table if not exists mart.value_by_tier (
@@ -67,7 +73,8 @@ create table if not exists mart.loyalty_movers (
     then_date date, loyalty_then double, loyalty_now double, change double
 );
 create table if not exists mart.client_habits (
-    as_of_date date not null, client_id varchar not null, top_industry varchar, top_industry_share double,
+    as_of_date date not null, client_id varchar not null using compression fsst,
+    top_industry varchar using compression dictionary, top_industry_share double,
     industries bigint, trapped_in varchar[], market_value_w double, sell_amount_w double,
     holding_sessions double
 );

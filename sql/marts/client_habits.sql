@@ -98,7 +98,7 @@ final as (
         n.name[h.top_industry_no] as top_industry,
         h.top_industry_share,
         coalesce(h.industries, 0) as industries,
-        list_transform(h.trapped_in_no, i -> n.name[i]) as trapped_in,
+        list_transform(h.trapped_in_no, lambda i: n.name[i]) as trapped_in,
         coalesce(v.market_value_w, 0) as market_value_w,
         coalesce(s.sell_amount_w, 0) as sell_amount_w,
         coalesce(v.market_value_w, 0) / nullif(s.sell_amount_w, 0) as holding_sessions

@@ -18,6 +18,7 @@ import duckdb
 import pytest
 
 from core.build import build
+from core.compare import compare
 from core.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent  # the repository
@@ -71,6 +72,13 @@ def example_warehouse(tmp_path_factory) -> Path:
         run_sessions(folder / "warehouse.duckdb", EXAMPLE / "extracts", dt.date(2024, 9, 18), dt.date(2024, 10, 29))
 
     return shared_dir(tmp_path_factory, "example", build) / "warehouse.duckdb"
+
+
+def assert_same_warehouse(a: Path, b: Path) -> None:
+    """Every table of both warehouses holds the same rows (core.compare: numbers within 1e-9
+    relative, run timestamps and pickled models aside)."""
+    differ = [(name, unmatched) for name, _, _, unmatched in compare(str(a), str(b)) if unmatched]
+    assert differ == []
 
 
 def query(path: Path, sql: str, params=None):

@@ -18,7 +18,7 @@ from polars.testing import assert_frame_equal
 
 from generator import generate
 
-from ..conftest import ROOT, shared_dir
+from ..conftest import ROOT, assert_same_warehouse, shared_dir
 
 START = dt.date(2024, 9, 2)
 SESSIONS = 8
@@ -37,10 +37,6 @@ def snapshot(db: Path) -> dict[str, pl.DataFrame]:
         out["quality.loads"] = con.execute("select * exclude (loaded_at) from quality.loads").pl()
     # DECIMAL running totals are sums of doubles cast to DECIMAL: compared as floats, to 1e-9
     return {t: df.sort(df.columns).with_columns(pl.col(pl.Decimal).cast(pl.Float64)) for t, df in out.items()}
-
-
-def assert_same_warehouse(a: Path, b: Path) -> None:
-    assert_same_snapshots(snapshot(a), snapshot(b))
 
 
 def assert_same_snapshots(a: dict[str, pl.DataFrame], b: dict[str, pl.DataFrame]) -> None:

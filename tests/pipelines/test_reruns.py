@@ -19,11 +19,10 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.app import app
-from core.compare import compare
 from core.ingest import session_folders
 from core.sessions import trading_calendar
 
-from ..conftest import EXAMPLE, ROOT, query, shared_dir
+from ..conftest import EXAMPLE, ROOT, assert_same_warehouse, query, shared_dir
 
 EXTRACTS = EXAMPLE / "extracts"
 DAYS = trading_calendar().between(dt.date(2024, 9, 18), dt.date(2024, 10, 29))
@@ -52,11 +51,6 @@ def crm_run(extracts: Path, warehouse: Path, *args: str):
     result = CliRunner().invoke(app, ["run", "--extracts", str(extracts), "--warehouse", str(warehouse), *args])
     assert result.exit_code == 0, result.output
     return result.output
-
-
-def assert_same_warehouse(a: Path, b: Path) -> None:
-    differ = [(name, unmatched) for name, _, _, unmatched in compare(str(a), str(b)) if unmatched]
-    assert differ == []
 
 
 def corrected_extracts(folder: Path, source: Path = EXTRACTS, day: dt.date = CORRECTED) -> Path:

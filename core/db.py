@@ -49,6 +49,29 @@ def run_sql(con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, objec
     return con.execute(sql, {p: params[p] for p in used})
 
 
+@contextmanager
+def running_lookup(con: duckdb.DuckDBPyConnection, params) -> Iterator[None]:
+    """For the block, the macro int_running_lookup(d) as a constant IN list of the sessions
+    whose mart.client_running rows the client-analysis SQL of $start .. $end looks up
+    (int_running_lookup_dates); after it, the macro's file definition again, which fails when
+    asked: SQL that needs the list never reads another range's.
+
+    Why constants: DuckDB prunes a table scan by a constant filter, but not by a join or an
+    IN (select ...) when the rows are the transaction's own, and a run's steps share one
+    transaction: the run's sessions of client_running were scanned whole, on one thread. On a
+    backfill's 20-session chunk at 50k clients whose rows the run wrote (docs/performance.md):
+    int_client_value 3.85 -> 2.58 s, client_loyalty 1.40 -> 1.12 s (a list passed as a
+    parameter, e.g. list_contains($dates, d), is not pushed down: 3.66 s)."""
+    dates = run_sql(con, "select as_of_date from int_running_lookup_dates($start, $end, $annual_sessions) order by 1",
+                    params).fetchall()
+    listed = ", ".join(f"date '{d.isoformat()}'" for (d,) in dates) or "null"
+    con.execute(f"create or replace temp macro int_running_lookup(d) as d in ({listed})")
+    try:
+        yield
+    finally:
+        con.execute(sql_text("intermediate/int_running_lookup"))
+
+
 def run_file(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, object]):
     """run_sql of the file sql/<name>.sql."""
     return run_sql(con, sql_text(name), params)

@@ -12,7 +12,7 @@ import datetime as dt
 import duckdb
 
 from core.config import AnalysisConfig, Settings
-from core.db import fetch_dicts
+from core.db import fetch_dicts, running_lookup
 
 from . import labels
 from .masking import mask_rows
@@ -334,7 +334,8 @@ def _analysis_value(con, params: dict) -> dict | None:
         n = conc["clients"] or 0
         # the number of clients behind each top share: ceil(p x N), as the mart counts them
         conc["top_counts"] = {p: -(-p * n // 100) for p in (1, 5, 20)}
-    curve = fetch(con, "analysis_value_curve", params)
+    with running_lookup(con, {**params, "start": params["day"], "end": params["day"]}):
+        curve = fetch(con, "analysis_value_curve", params)
     return {"tiers": tiers, "concentration": conc, "curve": curve,
             "sessions": tiers[0]["sessions"], "clients": sum(r["clients"] for r in tiers),
             "revenue": sum(r["revenue"] or 0 for r in tiers),

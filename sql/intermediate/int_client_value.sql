@@ -7,32 +7,24 @@
 create or replace temp macro int_client_value(d0, d1) as table
 with
 
-periods as (
-    select p.session_date as as_of_date, p.period_type, p.period_start
-    from stg_session_periods() as p
-    where p.session_date between d0 and d1 and p.period_type in ('month', 'quarter', 'year')
-),
-
 before as (
-    -- the last session before each period (none before the calendar's first: nothing to subtract)
-    select p.as_of_date, p.period_type, p.period_start, b.session_date as before_date
-    from periods as p
-    left join ref.sessions as b on b.session_idx = (
-        select min(session_idx) from ref.sessions where session_date >= p.period_start) - 1
+    -- the last session before each period (int_period_before)
+    select * from int_period_before(d0, d1)
 ),
 
 loaded as (
     select p.as_of_date, p.period_type, count(*) as sessions
-    from periods as p
+    from before as p
     inner join mart.branch_daily as l on l.as_of_date between p.period_start and p.as_of_date
     group by all
 ),
 
 running as (
-    -- the running totals of the sessions looked up (D and the sessions before its periods)
+    -- the running totals of the sessions looked up (D and the sessions before its periods):
+    -- int_running_lookup, a constant list (core.db.running_lookup says why)
     select as_of_date, client_id, revenue, assets
     from mart.client_running
-    where as_of_date in (select as_of_date from periods union select before_date from before)
+    where int_running_lookup(as_of_date)
 ),
 
 clients_on as (

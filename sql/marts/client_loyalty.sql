@@ -35,10 +35,11 @@ year_back as (
 ),
 
 running as (
-    -- the running totals looked up: on D and a year back
+    -- the running totals looked up: on D and a year back (int_running_lookup, a constant list:
+    -- core.db.running_lookup says why)
     select as_of_date, client_id, days, outflow, peak_assets, last_trade_idx
     from mart.client_running
-    where as_of_date in (select as_of_date from days union select back_date from year_back)
+    where int_running_lookup(as_of_date)
 ),
 
 loaded as (

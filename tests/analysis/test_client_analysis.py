@@ -189,3 +189,47 @@ def test_loyalty_components_and_score_by_hand(con):
     assert [r[0] for r in rows] == ["A", "B"]
     assert rows[0][1:] == pytest.approx((0.5, 1.0, 0.8, 0.6, 0.5, 70.5))
     assert rows[1][1:] == pytest.approx((1.0, 0.5, 1.0, 0.2, 1.0, 78.0))
+
+
+def test_loyalty_subtracts_the_totals_a_year_back(con):
+    """With a 3-session year (annual_sessions = 3), the year to D = 2024-10-08 is its last 3
+    sessions, 2024-09-27, 09-30 and D, all loaded; the totals a year back are those of
+    2024-09-26, 3 sessions before D. Client A: days on the books 12 on D, 10 on 09-26 ->
+    presence (12 - 10) / 3 = 2/3; outflow -15,000 on D, 5,000 on 09-26 -> net in 20,000 over
+    the year, against its peak 100,000 (= its assets on D, the running peak; no month row) ->
+    transfers 0.5 + 20,000 / 200,000 = 0.6; retention 1; tenure 1 (1,826 days); a trade on D
+    in D's month, no earlier month -> regularity 1.
+    loyalty = 100 x (0.2 + 0.2 x 2/3 + 0.3 + 0.15 x 0.6 + 0.15) = 87.33...
+    (Without the row a year back: presence 12 / 3 and transfers 0.575.)"""
+    from core.config import IndicatorConfig, Settings
+
+    back, d27 = dt.date(2024, 9, 26), dt.date(2024, 9, 27)
+    idx = dict(con.execute("select session_date, session_idx from ref.sessions where session_date in (?, ?)",
+                           [back, D]).fetchall())
+    assert idx[D] - idx[back] == 3  # 09-26, 09-27, 09-30, then the October holiday
+    plant(con, "mart.branch_daily", [dict(as_of_date=d) for d in (d27, D0, D)])
+    plant(con, "mart.client_windows", [dict(as_of_date=D, client_id="A", tenure_days=1826, wealth_tier="mass")])
+    plant(con, "mart.client_daily", [dict(as_of_date=D, client_id="A", total_assets=100_000)])
+    plant(con, "mart.client_running", [
+        dict(as_of_date=back, client_id="A", idx=0, present=True, days=10, outflow=5_000, peak_assets=60_000,
+             last_trade_idx=idx[back]),
+        dict(as_of_date=D, client_id="A", idx=3, present=True, days=12, outflow=-15_000, peak_assets=100_000,
+             last_trade_idx=idx[D])])
+    rebuild(con, "client_analysis", [D], settings=Settings(indicators=IndicatorConfig(annual_sessions=3)))
+    assert con.execute("select presence, retention, transfers, regularity, loyalty from mart.client_loyalty"
+                       ).fetchall() == [pytest.approx((2 / 3, 1.0, 0.6, 1.0, 87.0 + 1 / 3))]
+
+
+def test_the_running_lookup_exists_only_for_a_range(con):
+    """int_client_value filters client_running by int_running_lookup, a constant list that
+    core.db.running_lookup defines for one range: outside it the SQL fails with the reason,
+    it never reads another range's list."""
+    from core.db import running_lookup
+
+    plant_value(con)
+    with pytest.raises(duckdb.Error, match="defined by core.db.running_lookup"):
+        con.execute("select count(*) from int_client_value(?, ?)", [D, D]).fetchall()
+    with running_lookup(con, {"start": D, "end": D, "annual_sessions": 250}):
+        assert con.execute("select count(*) from int_client_value(?, ?)", [D, D]).fetchone()[0] == 4 * 3
+    with pytest.raises(duckdb.Error, match="defined by core.db.running_lookup"):
+        con.execute("select count(*) from int_client_value(?, ?)", [D, D]).fetchall()

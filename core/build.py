@@ -20,7 +20,8 @@ import duckdb
 from . import tables
 from .checks import Outcome, run_checks
 from .config import Settings
-from .db import atomic, chunks, connect, is_empty, run_file, run_ranges, run_sql, running_lookup, sql_text, transaction
+from .db import (afterwards, atomic, chunks, connect, is_empty, run_file, run_ranges, run_sql, running_lookup,
+                 sql_text, transaction)
 from .plan import plan
 from .sessions import trading_calendar
 
@@ -133,17 +134,14 @@ ANALYSIS_TEMPS = {
 
 @contextmanager
 def analysis_temps(con: duckdb.DuckDBPyConnection, params) -> Iterator[None]:
-    """The temp tables of ANALYSIS_TEMPS for the sessions $start .. $end of `params`, and the
-    macro running_lookup, dropped after the block: what a client-analysis table's SQL reads
-    besides the warehouse."""
+    """The temp tables of ANALYSIS_TEMPS for the sessions $start .. $end of `params`, dropped
+    after the block, and the macro int_running_lookup (core.db.running_lookup): what a
+    client-analysis table's SQL reads besides the warehouse."""
     with running_lookup(con, params):
         for temp, macro in ANALYSIS_TEMPS.items():
             run_sql(con, f"create or replace temp table {temp} as select * from {macro}", params)
-        try:
+        with afterwards(con, [f"drop table if exists {temp}" for temp in ANALYSIS_TEMPS]):
             yield
-        finally:
-            for temp in ANALYSIS_TEMPS:
-                con.execute(f"drop table if exists {temp}")
 
 
 def build_analysis(con: duckdb.DuckDBPyConnection, days: list[dt.date], job: Job) -> Written:

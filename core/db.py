@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import cache
 from pathlib import Path
 
@@ -66,10 +66,25 @@ def running_lookup(con: duckdb.DuckDBPyConnection, params) -> Iterator[None]:
                     params).fetchall()
     listed = ", ".join(f"date '{d.isoformat()}'" for (d,) in dates) or "null"
     con.execute(f"create or replace temp macro int_running_lookup(d) as d in ({listed})")
+    with afterwards(con, [sql_text("intermediate/int_running_lookup")]):
+        yield
+
+
+@contextmanager
+def afterwards(con: duckdb.DuckDBPyConnection, statements: list[str]) -> Iterator[None]:
+    """Execute `statements` (dropping a block's temp objects) after the block. When the block
+    raises, its error is the one that propagates: a failed statement aborts DuckDB's open
+    transaction, which then refuses any other ("Current transaction is aborted") and would
+    bury the cause, and the rollback that follows undoes the block's temp tables and macros."""
     try:
         yield
-    finally:
-        con.execute(sql_text("intermediate/int_running_lookup"))
+    except BaseException:
+        with suppress(duckdb.Error):
+            for statement in statements:
+                con.execute(statement)
+        raise
+    for statement in statements:
+        con.execute(statement)
 
 
 def run_file(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, object]):

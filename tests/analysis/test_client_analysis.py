@@ -233,3 +233,24 @@ def test_the_running_lookup_exists_only_for_a_range(con):
         assert con.execute("select count(*) from int_client_value(?, ?)", [D, D]).fetchone()[0] == 4 * 3
     with pytest.raises(duckdb.Error, match="defined by core.db.running_lookup"):
         con.execute("select count(*) from int_client_value(?, ?)", [D, D]).fetchall()
+
+
+def test_an_error_in_the_analysis_block_is_the_error_raised(con):
+    """A statement that fails inside a run's analysis block aborts the run's transaction, which
+    then refuses the block's cleanup; the error raised is the statement's (the cause), not the
+    cleanup's "transaction is aborted", and the rollback leaves no temp table or list behind."""
+    from core import tables
+    from core.build import Job, analysis_temps
+    from core.config import Settings
+    from core.db import hold, release
+
+    plant_value(con)
+    params = {**Job(tables.writer("client_analysis"), Settings()).params, "start": D, "end": D}
+    hold(con)
+    with pytest.raises(duckdb.ConstraintException, match="NOT NULL"):
+        with analysis_temps(con, params):
+            con.execute("insert into raw.clients (as_of_date) values (null)")
+    release(con, commit=False)
+    assert con.execute("select count(*) from duckdb_tables() where table_name = 'client_value'").fetchone()[0] == 0
+    with pytest.raises(duckdb.Error, match="defined by core.db.running_lookup"):
+        con.execute("select count(*) from int_client_value(?, ?)", [D, D]).fetchall()
